@@ -1,0 +1,54 @@
+"""Command line: ``storeapp [--db URL] [--plugins a,b | --no-plugins] [--demo]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="storeapp", description="A point of sale that shows signals at work."
+    )
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="SQLAlchemy database URL (default: $STOREAPP_DB, else an SQLite "
+        "file in your data directory)",
+    )
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--plugins",
+        metavar="NAME,NAME",
+        help="enable exactly these listener plugins (core is always on)",
+    )
+    group.add_argument(
+        "--no-plugins", action="store_true", help="enable no plugin but core"
+    )
+    parser.add_argument(
+        "--demo", action="store_true", help="pre-register a few demo customers"
+    )
+    parser.add_argument(
+        "--simulate", type=int, metavar="N", default=0,
+        help="place N random orders from a worker thread after start-up",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    # SQLAlchemy before PySide6: ~130 ms faster start (PySide6 hooks imports).
+    import sqlalchemy.orm  # noqa: F401
+
+    from storeapp.app import run
+
+    plugins: list[str] | None = None
+    if args.no_plugins:
+        plugins = []
+    elif args.plugins is not None:
+        plugins = [p.strip() for p in args.plugins.split(",") if p.strip()]
+    return run(args.db, plugins=plugins, demo=args.demo, simulate=args.simulate)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

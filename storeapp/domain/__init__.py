@@ -1,0 +1,25 @@
+"""The domain: models, services, signals and errors. Never imports Qt."""
+
+from storeapp.domain.errors import (
+    DomainError,
+    DuplicateUser,
+    EmptyCart,
+    InvalidState,
+    NotFound,
+    OutOfStock,
+    ValidationError,
+)
+from storeapp.domain.store import SalesSummary, Store, UnitOfWork
+
+__all__ = [
+    "DomainError",
+    "DuplicateUser",
+    "EmptyCart",
+    "InvalidState",
+    "NotFound",
+    "OutOfStock",
+    "SalesSummary",
+    "Store",
+    "UnitOfWork",
+    "ValidationError",
+]

@@ -1,0 +1,69 @@
+"""Every signal storeapp sends. No logic lives here.
+
+Model signals are sent by the ORM layer (:mod:`storeapp.domain.models`) for
+every model, with the model class as ``sender``:
+
+* ``pre_save(instance, raw, update_fields)`` before an INSERT or UPDATE,
+* ``post_save(instance, created, raw, update_fields)`` after it,
+* ``pre_delete(instance, origin)`` / ``post_delete(instance, origin)``.
+
+Custom signals are sent by :class:`storeapp.domain.Store` with
+``send_robust``, inside the transaction; receivers connected with
+``on_commit=True`` run only once it commits.
+"""
+
+from storeapp.domain.dispatch import (
+    ANY,
+    DEFERRED,
+    Signal,
+    in_transaction,
+    on_commit,
+    receiver,
+)
+
+__all__ = [
+    "ANY",
+    "DEFERRED",
+    "Signal",
+    "in_transaction",
+    "on_commit",
+    "receiver",
+    "pre_save",
+    "post_save",
+    "pre_delete",
+    "post_delete",
+    "user_registered",
+    "order_created",
+    "order_cancelled",
+    "ALL_SIGNALS",
+]
+
+pre_save = Signal("Before a model instance is inserted or updated.", name="pre_save")
+post_save = Signal(
+    "After a model instance is inserted (created=True) or updated.", name="post_save"
+)
+pre_delete = Signal("Before a model instance is deleted.", name="pre_delete")
+post_delete = Signal("After a model instance is deleted.", name="post_delete")
+
+user_registered = Signal(
+    "A user registered (kwargs: user). Sent inside the transaction.",
+    name="user_registered",
+)
+order_created = Signal(
+    "An order was placed (kwargs: order). Sent inside the transaction.",
+    name="order_created",
+)
+order_cancelled = Signal(
+    "An order was cancelled and its stock returned (kwargs: order).",
+    name="order_cancelled",
+)
+
+ALL_SIGNALS: tuple[Signal, ...] = (
+    pre_save,
+    post_save,
+    pre_delete,
+    post_delete,
+    user_registered,
+    order_created,
+    order_cancelled,
+)

@@ -1,0 +1,704 @@
+"""The application services: one unit of work (one transaction) per use case.
+
+``Store`` is thread-safe: every call opens its own session. Everything it
+returns is detached with the relationships a caller needs already loaded, so
+``order.customer.user.username`` or ``order.items[0].product.name`` work in a
+receiver, in a worker thread and in the UI after the session has closed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import create_engine, event, func, select, update
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.pool import StaticPool
+
+from storeapp.domain import dispatch, passwords, signals
+from storeapp.domain.errors import (
+    DuplicateUser,
+    EmptyCart,
+    InvalidState,
+    NotFound,
+    OutOfStock,
+    ValidationError,
+)
+from storeapp.domain.models import (
+    Base,
+    Cart,
+    CartItem,
+    Customer,
+    Order,
+    OrderItem,
+    OrderStatus,
+    Product,
+    User,
+    to_money,
+)
+
+USERNAME_RE = re.compile(r"^[\w.@+-]+\Z")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
+MAX_ID = 2**63 - 1
+MAX_QUANTITY = 10_000
+MAX_INVENTORY = 1_000_000_000
+MAX_PRICE = Decimal("1000000000")
+MIN_PASSWORD = 8
+PRODUCT_FIELDS = frozenset({"sku", "name", "unit_price", "inventory"})
+
+
+@dataclass(frozen=True)
+class SalesSummary:
+    orders: int
+    revenue: Decimal
+
+    @property
+    def average(self) -> Decimal:
+        if not self.orders:
+            return Decimal("0.00")
+        return to_money(self.revenue / self.orders)
+
+
+# --------------------------------------------------------------------------
+# Input checks: each raises ValidationError with a readable message
+# --------------------------------------------------------------------------
+
+
+def _text(value: Any, field: str, label: str, max_len: int) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(f"{label} must be text.", field)
+    value = value.strip()
+    if not value:
+        raise ValidationError(f"{label} is required.", field)
+    if len(value) > max_len:
+        raise ValidationError(f"{label} is too long (at most {max_len} characters).", field)
+    if not value.isprintable():
+        raise ValidationError(f"{label} contains characters that are not allowed.", field)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(f"{label} contains characters that are not allowed.", field) from None
+    return value
+
+
+def _int(value: Any, field: str, label: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(f"{label} must be a whole number.", field)
+    if value < low:
+        raise ValidationError(f"{label} must be at least {low}.", field)
+    if value > high:
+        raise ValidationError(f"{label} must be at most {high:,}.", field)
+    return value
+
+
+def _price(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise ValidationError("Price must be a number.", "unit_price")
+    try:
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                raise InvalidOperation
+            value = repr(value)
+        price = Decimal(value.strip() if isinstance(value, str) else value)
+    except (InvalidOperation, TypeError, ValueError):
+        raise ValidationError("Price must be a number, e.g. 4.99.", "unit_price") from None
+    if not price.is_finite():
+        raise ValidationError("Price must be a number, e.g. 4.99.", "unit_price")
+    if price < 0:
+        raise ValidationError("Price cannot be negative.", "unit_price")
+    if price > MAX_PRICE:
+        raise ValidationError("Price is too large.", "unit_price")
+    if price != price.quantize(Decimal("0.01")):
+        raise ValidationError("Price can have at most two decimal places.", "unit_price")
+    return to_money(price)
+
+
+def _id(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
+        raise NotFound(f"{what} {value!r} does not exist.")
+    return value
+
+
+def _cart_id(value: Any) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        raise NotFound(f"Cart {value!r} does not exist.") from None
+
+
+def validate_registration(username: Any, email: Any, password: Any) -> tuple[str, str, str]:
+    """Check a registration form; returns the cleaned username and email."""
+    username = _text(username, "username", "Username", 150)
+    if not USERNAME_RE.match(username):
+        raise ValidationError(
+            "Username may contain only letters, digits and @ . + - _", "username"
+        )
+    email = _text(email, "email", "Email", 254)
+    if not EMAIL_RE.match(email):
+        raise ValidationError("Enter a valid email address, e.g. ada@example.com.", "email")
+    local, _, domain = email.rpartition("@")
+    email = f"{local}@{domain.lower()}"
+    if not isinstance(password, str) or not password:
+        raise ValidationError("Password is required.", "password")
+    if len(password) < MIN_PASSWORD:
+        raise ValidationError(
+            f"Password is too short (at least {MIN_PASSWORD} characters).", "password"
+        )
+    if len(password) > 1024:
+        raise ValidationError("Password is too long.", "password")
+    if password.isdigit():
+        raise ValidationError("Password cannot be entirely numeric.", "password")
+    if password.lower() == username.lower():
+        raise ValidationError("Password cannot be the same as the username.", "password")
+    try:
+        password.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError("Password contains characters that are not allowed.", "password") from None
+    return username, email, password
+
+
+# --------------------------------------------------------------------------
+# Unit of work
+# --------------------------------------------------------------------------
+
+
+class UnitOfWork:
+    """One session and one transaction; rolls back on exit unless committed.
+
+    After-commit receivers queued during the transaction run after the real
+    commit (and after the session is closed), or are dropped on rollback.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._open = False
+        self._hooks: list[Any] = []
+
+    def __enter__(self) -> UnitOfWork:
+        dispatch.begin()
+        self._open = True
+        return self
+
+    def flush(self) -> None:
+        """Flush until clean: post_save receivers may have added objects."""
+        session = self.session
+        for _ in range(100):
+            session.flush()
+            if not (session.new or session.dirty or session.deleted):
+                return
+
+    def commit(self) -> None:
+        self.session.commit()
+        self._open = False
+        self._hooks = dispatch.end(True)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested transaction: rolled back alone, with its after-commit hooks."""
+        nested = self.session.begin_nested()
+        dispatch.begin()
+        try:
+            yield
+        except BaseException:
+            if nested.is_active:
+                nested.rollback()
+            dispatch.end(False)
+            raise
+        else:
+            nested.commit()
+            dispatch.end(True)
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        try:
+            if self._open:
+                self._open = False
+                dispatch.end(False)
+                self.session.rollback()
+        finally:
+            self.session.close()
+        hooks, self._hooks = self._hooks, []
+        if hooks:
+            dispatch.run_hooks(hooks)
+
+
+# --------------------------------------------------------------------------
+# Store
+# --------------------------------------------------------------------------
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy emit BEGIN itself (pysqlite's own handling breaks
+        # SAVEPOINT and would take the write lock too late).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA busy_timeout = 30000")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # Writers take the lock up front: no deadlock upgrading a read lock,
+        # and the busy timeout applies.
+        if conn.get_execution_options().get("storeapp_write"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+class Store:
+    """The application services of the point of sale."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.url = engine.url
+        self._is_sqlite = engine.dialect.name == "sqlite"
+        self._memory = self._is_sqlite and engine.url.database in (None, "", ":memory:")
+        # One connection is shared for in-memory SQLite: serialise its use.
+        self._serial = threading.RLock() if self._memory else None
+        write_bind = engine.execution_options(storeapp_write=True)
+        self._write = sessionmaker(bind=write_bind, expire_on_commit=False, autoflush=True)
+        self._read = sessionmaker(bind=engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str, *, echo: bool = False) -> Store:
+        """Open (and create the schema of) the database at SQLAlchemy ``url``."""
+        try:
+            parsed = make_url(url)
+        except ArgumentError as exc:
+            raise ValidationError(f"Not a database URL: {url!r} ({exc}).", "db") from None
+        kwargs: dict[str, Any] = {"echo": echo}
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database in (None, "", ":memory:"):
+                kwargs.update(
+                    poolclass=StaticPool, connect_args={"check_same_thread": False}
+                )
+            else:
+                kwargs.update(connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(parsed, **kwargs)
+        if engine.dialect.name == "sqlite":
+            _configure_sqlite(engine)
+        Base.metadata.create_all(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"<Store {self.url.render_as_string(hide_password=True)}>"
+
+    # -- sessions ------------------------------------------------------------
+
+    @contextmanager
+    def _serialised(self) -> Iterator[None]:
+        if self._serial is None:
+            yield
+        else:
+            with self._serial:
+                yield
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[UnitOfWork]:
+        """A write transaction (BEGIN IMMEDIATE on SQLite)."""
+        with self._serialised():
+            try:
+                with UnitOfWork(self._write()) as uow:
+                    yield uow
+            except OperationalError as exc:
+                if "locked" in str(exc).lower():
+                    raise InvalidState(
+                        "The database is busy; please try again in a moment."
+                    ) from exc
+                raise
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        with self._serialised():
+            session = self._read()
+            try:
+                yield session
+            finally:
+                session.close()  # not rollback(): that would expire what we return
+
+    # -- users ---------------------------------------------------------------
+
+    def register_user(self, username: str, email: str, password: str) -> User:
+        """Create a user; ``user_registered`` is sent inside the transaction."""
+        username, email, password = validate_registration(username, email, password)
+        encoded = passwords.make_password(password)  # slow: outside the lock
+        with self.unit_of_work() as uow:
+            s = uow.session
+            self._check_unique(s, username, email)
+            user = User(username=username, email=email, password_hash=encoded)
+            s.add(user)
+            try:
+                uow.flush()
+            except IntegrityError:
+                raise DuplicateUser(
+                    "That username or email is already registered.", "username"
+                ) from None
+            signals.user_registered.send_robust(User, user=user)
+            uow.flush()
+            if user.customer is not None:  # load it while the session is open
+                set_committed_value(user.customer, "user", user)
+            uow.commit()
+        return user
+
+    @staticmethod
+    def _check_unique(s: Session, username: str, email: str) -> None:
+        taken = s.execute(
+            select(User.username, User.email).where(
+                (func.lower(User.username) == username.lower())
+                | (func.lower(User.email) == email.lower())
+            )
+        ).first()
+        if taken is not None:
+            if taken.username.lower() == username.lower():
+                raise DuplicateUser(f"The username {username!r} is already taken.", "username")
+            raise DuplicateUser(f"The email {email!r} is already registered.", "email")
+
+    def authenticate(self, username: str, password: str) -> User | None:
+        if not isinstance(username, str) or not isinstance(password, str):
+            return None
+        with self._reading() as s:
+            user = s.scalar(select(User).where(User.username == username.strip()))
+        if user is None:
+            passwords.check_password(password, passwords.make_password("x" * 8))
+            return None
+        return user if passwords.check_password(password, user.password_hash) else None
+
+    def get_customer(self, user_id: int) -> Customer:
+        user_id = _id(user_id, "User")
+        with self._reading() as s:
+            user = s.get(User, user_id)
+            if user is None:
+                raise NotFound(f"User {user_id} does not exist.")
+            customer = s.scalar(
+                select(Customer)
+                .where(Customer.user_id == user_id)
+                .options(selectinload(Customer.user))
+            )
+            if customer is None:
+                raise NotFound(
+                    f"User {user.username!r} has no customer profile "
+                    "(is the core listener loaded?)."
+                )
+            return customer
+
+    def list_customers(self) -> list[Customer]:
+        with self._reading() as s:
+            return list(
+                s.scalars(
+                    select(Customer)
+                    .join(Customer.user)
+                    .options(selectinload(Customer.user))
+                    .order_by(User.username)
+                )
+            )
+
+    # -- products ------------------------------------------------------------
+
+    def add_product(self, sku: str, name: str, unit_price: Any, inventory: int) -> Product:
+        sku = _text(sku, "sku", "SKU", 40)
+        name = _text(name, "name", "Name", 200)
+        price = _price(unit_price)
+        inventory = _int(inventory, "inventory", "Stock", 0, MAX_INVENTORY)
+        with self.unit_of_work() as uow:
+            s = uow.session
+            if s.scalar(select(Product.id).where(Product.sku == sku)) is not None:
+                raise ValidationError(f"A product with SKU {sku!r} already exists.", "sku")
+            product = Product(sku=sku, name=name, unit_price=price, inventory=inventory)
+            s.add(product)
+            uow.flush()
+            uow.commit()
+        return product
+
+    def update_product(self, product_id: int, **changes: Any) -> Product:
+        product_id = _id(product_id, "Product")
+        unknown = set(changes) - PRODUCT_FIELDS
+        if unknown:
+            raise ValidationError(
+                f"Unknown product field(s): {', '.join(sorted(unknown))}.", sorted(unknown)[0]
+            )
+        clean: dict[str, Any] = {}
+        if "sku" in changes:
+            clean["sku"] = _text(changes["sku"], "sku", "SKU", 40)
+        if "name" in changes:
+            clean["name"] = _text(changes["name"], "name", "Name", 200)
+        if "unit_price" in changes:
+            clean["unit_price"] = _price(changes["unit_price"])
+        if "inventory" in changes:
+            clean["inventory"] = _int(changes["inventory"], "inventory", "Stock", 0, MAX_INVENTORY)
+        with self.unit_of_work() as uow:
+            s = uow.session
+            product = s.get(Product, product_id)
+            if product is None:
+                raise NotFound(f"Product {product_id} does not exist.")
+            if "sku" in clean and clean["sku"] != product.sku:
+                if s.scalar(select(Product.id).where(Product.sku == clean["sku"])) is not None:
+                    raise ValidationError(
+                        f"A product with SKU {clean['sku']!r} already exists.", "sku"
+                    )
+            for key, value in clean.items():
+                setattr(product, key, value)
+            uow.flush()
+            uow.commit()
+        return product
+
+    def delete_product(self, product_id: int) -> None:
+        product_id = _id(product_id, "Product")
+        with self.unit_of_work() as uow:
+            s = uow.session
+            product = s.get(Product, product_id)
+            if product is None:
+                raise NotFound(f"Product {product_id} does not exist.")
+            if s.scalar(select(OrderItem.id).where(OrderItem.product_id == product_id).limit(1)):
+                raise InvalidState(
+                    f"{product.name!r} appears in past orders and cannot be deleted; "
+                    "set its stock to 0 instead."
+                )
+            for item in s.scalars(select(CartItem).where(CartItem.product_id == product_id)):
+                s.delete(item)
+            s.delete(product)
+            uow.flush()
+            uow.commit()
+
+    def get_product(self, product_id: int) -> Product:
+        product_id = _id(product_id, "Product")
+        with self._reading() as s:
+            product = s.get(Product, product_id)
+            if product is None:
+                raise NotFound(f"Product {product_id} does not exist.")
+            return product
+
+    def list_products(self, search: str | None = None) -> list[Product]:
+        with self._reading() as s:
+            query = select(Product).order_by(Product.name, Product.id)
+            if search:
+                pattern = f"%{search.strip()}%"
+                query = query.where(Product.name.ilike(pattern) | Product.sku.ilike(pattern))
+            return list(s.scalars(query))
+
+    # -- carts ---------------------------------------------------------------
+
+    def create_cart(self) -> Cart:
+        with self.unit_of_work() as uow:
+            cart = Cart()
+            uow.session.add(cart)
+            uow.flush()
+            set_committed_value(cart, "items", [])
+            uow.commit()
+        return cart
+
+    def _load_cart(self, s: Session, cart_id: uuid.UUID) -> Cart:
+        cart = s.get(
+            Cart,
+            cart_id,
+            options=[selectinload(Cart.items).selectinload(CartItem.product)],
+            populate_existing=True,
+        )
+        if cart is None:
+            raise NotFound(f"Cart {cart_id} does not exist.")
+        return cart
+
+    def get_cart(self, cart_id: Any) -> Cart:
+        cart_id = _cart_id(cart_id)
+        with self._reading() as s:
+            return self._load_cart(s, cart_id)
+
+    def add_to_cart(self, cart_id: Any, product_id: int, quantity: int = 1) -> Cart:
+        """Add ``quantity`` of a product (adds to a line already there)."""
+        cart_id = _cart_id(cart_id)
+        product_id = _id(product_id, "Product")
+        quantity = _int(quantity, "quantity", "Quantity", 1, MAX_QUANTITY)
+        return self._set_line(cart_id, product_id, quantity, add=True)
+
+    def set_cart_quantity(self, cart_id: Any, product_id: int, quantity: int) -> Cart:
+        """Set a cart line's quantity (0 removes the line)."""
+        cart_id = _cart_id(cart_id)
+        product_id = _id(product_id, "Product")
+        quantity = _int(quantity, "quantity", "Quantity", 0, MAX_QUANTITY)
+        if quantity == 0:
+            return self.remove_from_cart(cart_id, product_id)
+        return self._set_line(cart_id, product_id, quantity, add=False)
+
+    def _set_line(self, cart_id: uuid.UUID, product_id: int, quantity: int, add: bool) -> Cart:
+        with self.unit_of_work() as uow:
+            s = uow.session
+            cart = self._load_cart(s, cart_id)
+            product = s.get(Product, product_id)
+            if product is None:
+                raise NotFound(f"Product {product_id} does not exist.")
+            item = next((i for i in cart.items if i.product_id == product_id), None)
+            wanted = quantity + (item.quantity if item is not None and add else 0)
+            if wanted > MAX_QUANTITY:
+                raise ValidationError(f"Quantity must be at most {MAX_QUANTITY:,}.", "quantity")
+            if wanted > product.inventory:
+                raise OutOfStock(product.name, wanted, product.inventory)
+            if item is None:
+                cart.items.append(CartItem(product=product, quantity=wanted))
+            else:
+                item.quantity = wanted
+            uow.flush()
+            uow.commit()
+        return cart
+
+    def remove_from_cart(self, cart_id: Any, product_id: int) -> Cart:
+        cart_id = _cart_id(cart_id)
+        product_id = _id(product_id, "Product")
+        with self.unit_of_work() as uow:
+            s = uow.session
+            cart = self._load_cart(s, cart_id)
+            item = next((i for i in cart.items if i.product_id == product_id), None)
+            if item is None:
+                raise NotFound(f"Product {product_id} is not in this cart.")
+            cart.items.remove(item)
+            uow.flush()
+            uow.commit()
+        return cart
+
+    # -- orders --------------------------------------------------------------
+
+    def place_order(self, cart_id: Any, user_id: int) -> Order:
+        """Turn a cart into an order, in one transaction.
+
+        Stock is decremented with a guarded UPDATE (never below zero, even
+        with concurrent writers); if any line cannot be filled, ``OutOfStock``
+        is raised and nothing is written. ``order_created`` is sent with
+        ``send_robust`` before the commit.
+        """
+        cart_id = _cart_id(cart_id)
+        user_id = _id(user_id, "User")
+        with self.unit_of_work() as uow:
+            s = uow.session
+            cart = self._load_cart(s, cart_id)
+            if not cart.items:
+                raise EmptyCart("The cart is empty: add a product before checking out.")
+            customer = s.scalar(
+                select(Customer)
+                .where(Customer.user_id == user_id)
+                .options(selectinload(Customer.user))
+            )
+            if customer is None:
+                if s.get(User, user_id) is None:
+                    raise NotFound(f"User {user_id} does not exist.")
+                raise NotFound(
+                    f"User {user_id} has no customer profile (is the core listener loaded?)."
+                )
+            table = Product.__table__
+            order_items = []
+            for item in cart.items:
+                product = item.product
+                row = s.execute(
+                    update(table)
+                    .where(table.c.id == product.id, table.c.inventory >= item.quantity)
+                    .values(inventory=table.c.inventory - item.quantity)
+                    .returning(table.c.inventory)
+                ).first()
+                if row is None:
+                    available = s.scalar(select(table.c.inventory).where(table.c.id == product.id))
+                    raise OutOfStock(product.name, item.quantity, available or 0)
+                set_committed_value(product, "inventory", row[0])
+                order_items.append(
+                    OrderItem(product=product, unit_price=product.unit_price, quantity=item.quantity)
+                )
+            total = sum((i.line_total for i in order_items), Decimal("0.00"))
+            order = Order(customer=customer, total=total, items=order_items)
+            s.add(order)
+            s.delete(cart)
+            uow.flush()
+            signals.order_created.send_robust(Order, order=order)
+            uow.flush()
+            uow.commit()
+        return order
+
+    def cancel_order(self, order_id: int) -> Order:
+        """Cancel a placed order and put its items back in stock."""
+        order_id = _id(order_id, "Order")
+        with self.unit_of_work() as uow:
+            s = uow.session
+            order = self._load_order(s, order_id)
+            if order.status != OrderStatus.PLACED:
+                raise InvalidState(f"Order {order_id} is already {order.status}.")
+            table = Product.__table__
+            for item in order.items:
+                row = s.execute(
+                    update(table)
+                    .where(table.c.id == item.product_id)
+                    .values(inventory=table.c.inventory + item.quantity)
+                    .returning(table.c.inventory)
+                ).first()
+                if row is not None:
+                    set_committed_value(item.product, "inventory", row[0])
+            order.status = OrderStatus.CANCELLED
+            uow.flush()
+            signals.order_cancelled.send_robust(Order, order=order)
+            uow.flush()
+            uow.commit()
+        return order
+
+    @staticmethod
+    def _order_options() -> list[Any]:
+        return [
+            selectinload(Order.items).selectinload(OrderItem.product),
+            selectinload(Order.customer).selectinload(Customer.user),
+        ]
+
+    def _load_order(self, s: Session, order_id: int) -> Order:
+        order = s.get(Order, order_id, options=self._order_options())
+        if order is None:
+            raise NotFound(f"Order {order_id} does not exist.")
+        return order
+
+    def get_order(self, order_id: int) -> Order:
+        order_id = _id(order_id, "Order")
+        with self._reading() as s:
+            return self._load_order(s, order_id)
+
+    def list_orders(
+        self,
+        user_id: int | None = None,
+        *,
+        status: str | None = None,
+        limit: int | None = None,
+    ) -> list[Order]:
+        """Orders, newest first; optionally one user's, one status, the last N."""
+        query = select(Order).options(*self._order_options()).order_by(Order.id.desc())
+        if user_id is not None:
+            user_id = _id(user_id, "User")
+            query = query.join(Order.customer).where(Customer.user_id == user_id)
+        if status is not None:
+            query = query.where(Order.status == status)
+        if limit is not None:
+            query = query.limit(_int(limit, "limit", "Limit", 1, MAX_ID))
+        with self._reading() as s:
+            return list(s.scalars(query))
+
+    def sales_summary(self) -> SalesSummary:
+        """Count and revenue of the orders that stand (not cancelled)."""
+        with self._reading() as s:
+            rows = s.execute(
+                select(Order.total).where(Order.status == OrderStatus.PLACED)
+            ).scalars()
+            totals = list(rows)
+        return SalesSummary(len(totals), sum(totals, Decimal("0.00")))
+
+    def stock_levels(self) -> dict[int, int]:
+        """``{product_id: inventory}`` straight from the database."""
+        with self._reading() as s:
+            return dict(s.execute(select(Product.id, Product.inventory)).tuples())

@@ -1,0 +1,27 @@
+"""Where things live on disk, and how the database URL is chosen."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from platformdirs import user_data_path
+
+APP_NAME = "storeapp"
+
+
+def data_dir() -> Path:
+    """The user's data directory (created); STOREAPP_DATA_DIR overrides it."""
+    override = os.environ.get("STOREAPP_DATA_DIR")
+    path = Path(override) if override else user_data_path(APP_NAME, appauthor=False)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def default_db_url() -> str:
+    return f"sqlite:///{data_dir() / 'storeapp.sqlite3'}"
+
+
+def resolve_db_url(cli_value: str | None) -> str:
+    """``--db`` wins, then ``STOREAPP_DB``, then the embedded SQLite file."""
+    return cli_value or os.environ.get("STOREAPP_DB") or default_db_url()
