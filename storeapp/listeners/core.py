@@ -54,3 +54,28 @@ def ready() -> None:
 def shutdown() -> None:
     post_save.disconnect(dispatch_uid="core.create_customer_for_new_user", sender=User)
     order_created.disconnect(dispatch_uid="core.on_order_created")
+
+
+from storeapp.listeners import ListenerPlugin  # noqa: E402  (contract after the seed's code)
+
+
+class CorePlugin(ListenerPlugin):
+    """The seed's receivers as a plugin. Required: it cannot be disabled."""
+
+    name = "core"
+    title = "Core"
+    description = (
+        "Creates a Customer for every new User (post_save, sender=User, in the "
+        "same transaction) and logs every order (order_created). Without it a "
+        "new user has no customer profile and cannot check out: the lesson of "
+        "registering receivers in AppConfig.ready()."
+    )
+    listens_to = ("post_save", "order_created")
+    order = 0
+    required = True
+
+    def ready(self) -> None:
+        ready()
+
+    def shutdown(self) -> None:
+        shutdown()

@@ -1,0 +1,126 @@
+"""The one way a receiver reaches a widget: hop to the GUI thread.
+
+Receivers run in the sender's thread (blinker). :class:`GuiBridge` re-emits a
+callable through a Qt signal with a queued connection, so it runs on the GUI
+thread's event loop. :meth:`GuiBridge.coalesce` merges repeated refreshes of
+the same key into one call per timer tick (20 Hz), so a burst of orders
+causes a handful of repaints, not one per order.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, QTimer, Qt, Signal, Slot
+
+logger = logging.getLogger("storeapp.ui")
+
+COALESCE_INTERVAL_MS = 50  # at most 20 refreshes a second per key
+
+
+class GuiBridge(QObject):
+    """Created on the GUI thread; safe to call from any thread."""
+
+    _call = Signal(object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._call.connect(self._run, Qt.ConnectionType.QueuedConnection)
+        self._pending: dict[str, Callable[[], Any]] = {}
+        self._lock = threading.Lock()
+        self._timer = QTimer(self)
+        self._timer.setInterval(COALESCE_INTERVAL_MS)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._flush)
+        self.closed = False
+        self.flushes = 0
+
+    def on_gui_thread(self) -> bool:
+        return QThread.currentThread() is self.thread()
+
+    def call_in_gui(self, fn: Callable[[], Any]) -> None:
+        if self.closed:
+            return
+        if self.on_gui_thread():
+            self._run(fn)
+        else:
+            self._call.emit(fn)
+
+    def coalesce(self, key: str, fn: Callable[[], Any]) -> None:
+        if self.closed:
+            return
+        with self._lock:
+            first = not self._pending
+            self._pending[key] = fn
+        if first:
+            self.call_in_gui(self._arm)
+
+    def _arm(self) -> None:
+        if not self._timer.isActive() and not self.closed:
+            self._timer.start()
+
+    @Slot()
+    def _flush(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        self.flushes += 1
+        for fn in pending.values():
+            self._run(fn)
+
+    def flush_now(self) -> None:
+        """Run every pending refresh at once (tests, shutdown)."""
+        self._timer.stop()
+        self._flush()
+
+    @Slot(object)
+    def _run(self, fn: Callable[[], Any]) -> None:
+        if self.closed:
+            return
+        try:
+            fn()
+        except Exception:  # a broken panel never takes the window down
+            logger.exception("GUI update %r failed", fn)
+
+    def close(self) -> None:
+        self.closed = True
+        self._timer.stop()
+        with self._lock:
+            self._pending.clear()
+
+
+class QtPluginHost:
+    """The :class:`storeapp.listeners.PluginHost` given to plugins in the app."""
+
+    def __init__(self, store: Any, data_dir: Any, bridge: GuiBridge, settings: Any,
+                 notify: Callable[[str], None] | None = None) -> None:
+        self.store = store
+        self.data_dir = data_dir
+        self.bridge = bridge
+        self._settings = settings
+        self._notify = notify
+
+    def call_in_gui(self, fn: Callable[[], Any]) -> None:
+        self.bridge.call_in_gui(fn)
+
+    def coalesce(self, key: str, fn: Callable[[], Any]) -> None:
+        self.bridge.coalesce(key, fn)
+
+    def notify(self, message: str) -> None:
+        if self._notify is not None:
+            self.bridge.call_in_gui(lambda: self._notify(message))
+
+    def setting(self, key: str, default: Any = None) -> Any:
+        if self._settings is None:
+            return default
+        value = self._settings.value(key, default)
+        if isinstance(default, bool) and isinstance(value, str):
+            return value.lower() in ("1", "true", "yes")
+        if isinstance(default, int) and not isinstance(default, bool) and value is not None:
+            try:
+                return int(value)
+            except (TypeError, ValueError):
+                return default
+        return value
