@@ -1,29 +1,119 @@
-"""The composition root (placeholder until the POS window lands)."""
+"""The composition root: the one place that wires store, plugins and window.
+
+``build()`` returns the ready main window without starting the event loop;
+``main.py`` (through :func:`run`) and the tests both use it.
+"""
 
 from __future__ import annotations
 
+import logging
 import sys
+from collections.abc import Sequence
+from pathlib import Path
 
-from storeapp import settings
+from storeapp import settings as app_settings
 from storeapp.domain import Store
 from storeapp.domain.demo import seed_catalogue, seed_customers
-from storeapp.listeners import core
+
+logger = logging.getLogger("storeapp")
 
 
-def open_store(db_url: str | None) -> Store:
-    store = Store.open(settings.resolve_db_url(db_url))
+def open_store(db_url: str | None, data_dir: Path | None = None) -> Store:
+    """Open the database (``--db``, ``STOREAPP_DB`` or the embedded default)
+    and seed the demo catalogue into an empty one."""
+    if db_url is None and data_dir is not None and not _env_db():
+        db_url = f"sqlite:///{Path(data_dir) / 'storeapp.sqlite3'}"
+    store = Store.open(app_settings.resolve_db_url(db_url))
     seed_catalogue(store)
     return store
 
 
-def run(db_url: str | None, plugins=None, demo: bool = False, simulate: int = 0) -> int:
-    from PySide6.QtWidgets import QApplication, QLabel
+def _env_db() -> str | None:
+    import os
 
-    store = open_store(db_url)
-    core.ready()
+    return os.environ.get("STOREAPP_DB")
+
+
+def build(
+    db_url: str | None = None,
+    plugins: Sequence[str] | None = None,
+    *,
+    data_dir: str | Path | None = None,
+    demo: bool = False,
+):
+    """Build the main window: store, bridge, plugins (``None`` = the saved or
+    default set; a list = exactly those, plus the required core), panels."""
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from storeapp.listeners import PluginManager
+    from storeapp.ui.bridge import GuiBridge, QtPluginHost
+    from storeapp.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("storeapp")
+    data = Path(data_dir) if data_dir is not None else app_settings.data_dir()
+    data.mkdir(parents=True, exist_ok=True)
+    store = open_store(db_url, data)
+    settings = QSettings(str(data / "settings.ini"), QSettings.Format.IniFormat)
+    bridge = GuiBridge()
+    window_ref: list[MainWindow] = []
+
+    def notify(message: str) -> None:
+        if window_ref:
+            window_ref[0].notify(message)
+
+    host = QtPluginHost(store, data, bridge, settings, notify=notify)
+    manager = PluginManager(host)
+    manager.discover()
+    notices: list[str] = []
+    if plugins is None:
+        saved = str(settings.value("plugins/disabled", "") or "")
+        disabled = {n for n in saved.split(",") if n}
+        names = [n for n in manager.default_names() if n not in disabled]
+    else:
+        names = list(plugins)
+        unknown = [n for n in names if n not in manager]
+        if unknown:
+            notices.append(f"Unknown plugin(s) ignored: {', '.join(unknown)}")
+        names = [n for n in names if n in manager]
+    manager.start(names)
+    failed = [r for r in manager.records() if r.state == "failed"]
+    for record in failed:
+        notices.append(f"Plugin {record.title} {record.error}")
     if demo:
         seed_customers(store)
-    app = QApplication.instance() or QApplication(sys.argv)
-    label = QLabel(f"storeapp: {len(store.list_products())} products in {store!r}")
-    label.show()
+    window = MainWindow(store, manager, bridge, settings, notices=notices)
+    bridge.setParent(window)
+    window_ref.append(window)
+    if demo:
+        window.reload_customers()
+        if window.customer_model.rowCount():
+            window.customer_picker.setCurrentIndex(0)
+    return window
+
+
+def run(
+    db_url: str | None,
+    plugins: Sequence[str] | None = None,
+    demo: bool = False,
+    simulate: int = 0,
+) -> int:
+    """Start the application and its event loop (``make run``)."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    from PySide6.QtWidgets import QApplication
+
+    from storeapp.domain import DomainError
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    try:
+        window = build(db_url, plugins, demo=demo)
+    except DomainError as exc:
+        print(f"storeapp: {exc}", file=sys.stderr)
+        return 2
+    window.show()
+    if simulate and hasattr(window, "start_simulation"):
+        window.start_simulation(simulate)
     return app.exec()
