@@ -1,0 +1,117 @@
+"""Fixtures that drive the real window built by storeapp.app.build()."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QAbstractItemModel, QObject, Qt, QThread
+
+from storeapp.app import build
+from storeapp.ui.main_window import MainWindow
+
+
+@pytest.fixture
+def make_window(qtbot: Any, tmp_path: Path):
+    """``make_window(plugins=None, data_dir=None)`` -> a shown MainWindow on a
+    temporary SQLite file; closed (plugins shut down) after the test."""
+    windows: list[MainWindow] = []
+
+    def make(plugins: list[str] | None = None, data_dir: Path | None = None, **kwargs: Any) -> MainWindow:
+        window = build(
+            f"sqlite:///{tmp_path / 'pos.db'}",
+            plugins,
+            data_dir=data_dir or tmp_path / "data",
+            **kwargs,
+        )
+        qtbot.addWidget(window)
+        window.show()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()
+
+
+@pytest.fixture
+def window(make_window: Any) -> MainWindow:
+    return make_window()
+
+
+def find(window: QObject, cls: type, name: str) -> Any:
+    widget = window.findChild(cls, name)
+    assert widget is not None, f"no {cls.__name__} named {name!r}"
+    return widget
+
+
+def register(qtbot: Any, window: MainWindow, username: str, email: str, password: str) -> None:
+    from PySide6.QtWidgets import QLineEdit, QPushButton
+
+    for name, text in (
+        ("registerUsername", username),
+        ("registerEmail", email),
+        ("registerPassword", password),
+    ):
+        edit = find(window, QLineEdit, name)
+        edit.clear()
+        qtbot.keyClicks(edit, text)
+    qtbot.mouseClick(find(window, QPushButton, "registerButton"), Qt.MouseButton.LeftButton)
+
+
+def add_to_cart(qtbot: Any, window: MainWindow, sku: str, quantity: int = 1) -> None:
+    from PySide6.QtWidgets import QPushButton, QSpinBox, QTableView
+
+    table = find(window, QTableView, "productTable")
+    proxy = table.model()
+    for row in range(proxy.rowCount()):
+        if proxy.index(row, 0).data() == sku:
+            table.selectRow(row)
+            break
+    else:
+        raise AssertionError(f"SKU {sku} not in the catalogue")
+    find(window, QSpinBox, "quantitySpin").setValue(quantity)
+    qtbot.mouseClick(find(window, QPushButton, "addToCartButton"), Qt.MouseButton.LeftButton)
+
+
+def click(qtbot: Any, window: MainWindow, name: str) -> None:
+    from PySide6.QtWidgets import QPushButton
+
+    qtbot.mouseClick(find(window, QPushButton, name), Qt.MouseButton.LeftButton)
+
+
+class ThreadWitness:
+    """Records the thread of every change signal of every item model (and
+    chart series) under a window: proof that nothing is updated off the
+    GUI thread."""
+
+    SIGNALS = ("dataChanged", "rowsInserted", "rowsRemoved", "modelReset", "layoutChanged")
+
+    def __init__(self, root: QObject) -> None:
+        self.gui_thread = QThread.currentThread()
+        self.foreign: list[str] = []
+        self.events = 0
+        self._keep: list[Any] = []
+        objects = list(root.findChildren(QAbstractItemModel))
+        for obj in objects:
+            for name in self.SIGNALS:
+                self._watch(obj, name)
+        try:
+            from PySide6.QtCharts import QXYSeries
+
+            for series in root.findChildren(QXYSeries):
+                self._watch(series, "pointsReplaced")
+        except ImportError:  # pragma: no cover
+            pass
+
+    def _watch(self, obj: QObject, signal_name: str) -> None:
+        label = f"{type(obj).__name__}.{signal_name}"
+
+        def seen(*_args: Any) -> None:
+            self.events += 1
+            if QThread.currentThread() is not self.gui_thread:
+                self.foreign.append(label)
+
+        getattr(obj, signal_name).connect(seen, Qt.ConnectionType.DirectConnection)
+        self._keep.append(seen)
