@@ -532,6 +532,8 @@ class MainWindow(QMainWindow):
         """Make the menu action, the dock and the dialog show ``record``."""
         if self._closed:
             return
+        if record.enabled:
+            self._ensure_dock(record)  # may mark the plugin failed
         action = self.plugin_actions.get(record.name)
         if action is not None:
             action.blockSignals(True)
@@ -545,8 +547,6 @@ class MainWindow(QMainWindow):
                 action.setText(f"{record.title} (required)")
             action.setToolTip(tip)
             action.blockSignals(False)
-        if record.enabled:
-            self._ensure_dock(record)
         dock = self.docks.get(record.name)
         if dock is not None:
             dock.setVisible(record.enabled)
