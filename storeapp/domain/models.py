@@ -295,11 +295,16 @@ def _after_update(mapper: Any, connection: Any, target: Any) -> None:
 
 
 def _origin(target: Any) -> Any:
+    """The object whose deletion was asked for (Django's ``origin``).
+
+    A cascaded delete (a cart's items when the cart is deleted) reports the
+    cart; an object deleted for itself (or as an orphan) reports itself.
+    """
     session = object_session(target)
-    origins = session.info.get(_ORIGINS, ()) if session is not None else ()
-    if target in origins or not origins:
+    origins = session.info.get(_ORIGINS) if session is not None else None
+    if not origins:
         return target
-    return origins[0]
+    return origins.get(inspect(target), target)
 
 
 @event.listens_for(Base, "before_delete", propagate=True)
@@ -316,7 +321,33 @@ def _after_delete(mapper: Any, connection: Any, target: Any) -> None:
 
 @event.listens_for(Session, "before_flush")
 def _record_delete_origins(session: Session, flush_context: Any, instances: Any) -> None:
-    session.info[_ORIGINS] = list(session.deleted)
+    # session.deleted already holds the objects reached by delete cascades:
+    # map each of them to the deleted object the cascade started from.
+    deleted = {inspect(obj): obj for obj in session.deleted}
+    if not deleted:
+        session.info.pop(_ORIGINS, None)
+        return
+    reached = {state: _cascaded(state) for state in deleted}
+    cascaded = set().union(*reached.values())
+    origins: dict[Any, Any] = {}
+    for state, obj in deleted.items():
+        if state in cascaded:
+            continue
+        origins[state] = obj
+        for child in reached[state]:
+            if child in deleted:
+                origins.setdefault(child, obj)
+    session.info[_ORIGINS] = origins
+
+
+def _cascaded(state: Any) -> set[Any]:
+    """States reached from ``state`` through relationships that cascade delete."""
+    return {
+        child_state
+        for _obj, _mapper, child_state, _dict in state.mapper.cascade_iterator(
+            "delete", state
+        )
+    }
 
 
 @event.listens_for(Session, "after_flush_postexec")

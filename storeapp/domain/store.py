@@ -200,6 +200,10 @@ class UnitOfWork:
                 return
 
     def commit(self) -> None:
+        if not self._open:
+            # A second commit would close a hook scope that is not ours (an
+            # enclosing transaction's) or fail on an empty stack.
+            raise RuntimeError("This unit of work is not open (already committed?).")
         self.session.commit()
         self._open = False
         self._hooks = dispatch.end(True)
@@ -207,17 +211,18 @@ class UnitOfWork:
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """A nested transaction: rolled back alone, with its after-commit hooks."""
-        nested = self.session.begin_nested()
+        # SQLAlchemy's context manager releases the savepoint on success and
+        # rolls it back on error, including when releasing it fails (the
+        # release flushes, and the flush may violate a constraint); either
+        # way this savepoint's hook scope is closed exactly once.
         dispatch.begin()
         try:
-            yield
+            with self.session.begin_nested():
+                yield
         except BaseException:
-            if nested.is_active:
-                nested.rollback()
             dispatch.end(False)
             raise
         else:
-            nested.commit()
             dispatch.end(True)
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
@@ -701,4 +706,4 @@ class Store:
     def stock_levels(self) -> dict[int, int]:
         """``{product_id: inventory}`` straight from the database."""
         with self._reading() as s:
-            return dict(s.execute(select(Product.id, Product.inventory)).tuples())
+            return {pid: stock for pid, stock in s.execute(select(Product.id, Product.inventory))}

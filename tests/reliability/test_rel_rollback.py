@@ -1,0 +1,173 @@
+"""A refused checkout writes nothing and runs no after-commit receiver.
+
+Hypothesis builds carts through the Store from valid and invalid lines
+(unknown products, quantities of 0 or below, more than is in stock), lowers
+some stock afterwards, and checks out. A model of the cart and the stock
+predicts each outcome; every refusal must leave every table as it was, and
+every success must be announced exactly once by ``order_created``, to the
+immediate receiver during the transaction and to the after-commit receiver
+once the order is visible to another connection.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+from sqlalchemy.exc import IntegrityError
+
+from storeapp.domain import (
+    DomainError,
+    EmptyCart,
+    NotFound,
+    OutOfStock,
+    Store,
+    ValidationError,
+    dispatch,
+)
+from storeapp.domain.signals import order_created
+
+if TYPE_CHECKING:  # tests/reliability/conftest.py (not importable by name at run time)
+    from conftest import Seed
+
+UNKNOWN_IDS = (0, -1, 999)
+SETTINGS = settings(max_examples=40, deadline=None)
+
+# Mostly valid lines (so that checkouts happen), with the invalid ones mixed in.
+lines = st.lists(
+    st.tuples(
+        st.sampled_from((1, 2, 3, 4) * 3 + UNKNOWN_IDS),
+        st.one_of(st.integers(1, 3), st.integers(min_value=-2, max_value=8)),
+    ),
+    max_size=6,
+)
+restock = st.dictionaries(st.sampled_from((1, 2, 3, 4)), st.integers(0, 6), max_size=3)
+
+
+class Heard:
+    """Order ids heard by a receiver, and what it could see at that moment."""
+
+    def __init__(self, db_path: str) -> None:
+        self.db_path = db_path
+        self.orders: list[int] = []
+        self.in_transaction: list[bool] = []
+        self.visible_elsewhere: list[bool] = []
+
+    def __call__(self, sender: Any, order: Any, **kwargs: Any) -> None:
+        self.orders.append(order.id)
+        self.in_transaction.append(dispatch.in_transaction())
+        conn = sqlite3.connect(self.db_path)
+        try:
+            row = conn.execute("SELECT 1 FROM orders WHERE id = ?", (order.id,)).fetchone()
+        finally:
+            conn.close()
+        self.visible_elsewhere.append(row is not None)
+
+
+def db_path(store: Store) -> str:
+    database = store.engine.url.database
+    assert database
+    return database
+
+
+@SETTINGS
+@given(lines=lines, restock=restock, sabotage=st.integers(0, 4).map(lambda n: n == 0))
+def test_checkout_is_all_or_nothing(
+    seed: Seed,
+    clone_store: Callable[[], AbstractContextManager[Store]],
+    snapshot: Callable[[Store], dict[str, list[tuple[Any, ...]]]],
+    lines: list[tuple[int, int]],
+    restock: dict[int, int],
+    sabotage: bool,
+) -> None:
+    user_id = seed.users["alice"]
+    with clone_store() as store:
+        stock = dict(seed.stock)
+        cart = store.create_cart()
+        in_cart: dict[int, int] = {}
+
+        # Build the cart; every refused line must write nothing.
+        for product_id, quantity in lines:
+            before = snapshot(store)
+            wanted = in_cart.get(product_id, 0) + quantity
+            try:
+                store.add_to_cart(cart.id, product_id, quantity)
+            except DomainError as err:
+                assert snapshot(store) == before
+                if product_id not in stock and quantity < 1:
+                    assert isinstance(err, (NotFound, ValidationError))
+                elif product_id not in stock:
+                    assert isinstance(err, NotFound)
+                elif quantity < 1:
+                    assert isinstance(err, ValidationError)
+                else:
+                    assert isinstance(err, OutOfStock)
+                    assert wanted > stock[product_id]
+            else:
+                assert product_id in stock and quantity >= 1
+                assert wanted <= stock[product_id]
+                in_cart[product_id] = wanted
+
+        for product_id, inventory in restock.items():
+            store.update_product(product_id, inventory=inventory)
+            stock[product_id] = inventory
+
+        immediate = Heard(db_path(store))
+        after_commit = Heard(db_path(store))
+
+        def saboteur(sender: Any, order: Any, **kwargs: Any) -> None:
+            # A buggy receiver: breaks a CHECK constraint after the signal,
+            # so the transaction fails after order_created was sent.
+            order.items[0].quantity = 0
+
+        fits = all(q <= stock[p] for p, q in in_cart.items())
+        before = snapshot(store)
+        order_created.connect(after_commit, on_commit=True, weak=False)
+        if sabotage:
+            order_created.connect(saboteur, weak=False)
+        try:
+            with order_created.connected_to(immediate):
+                try:
+                    order = store.place_order(cart.id, user_id)
+                except (DomainError, IntegrityError) as err:
+                    event(f"checkout refused: {type(err).__name__}")
+                    assert snapshot(store) == before, "a refused checkout wrote something"
+                    assert after_commit.orders == [], "after-commit receiver ran on rollback"
+                    if not in_cart:
+                        assert isinstance(err, EmptyCart)
+                    elif not fits:
+                        assert isinstance(err, OutOfStock)
+                    else:
+                        assert sabotage and isinstance(err, IntegrityError)
+                        assert len(immediate.orders) == 1
+                    if isinstance(err, DomainError):
+                        assert immediate.orders == []
+                else:
+                    event("checkout succeeded")
+                    assert in_cart and fits and not sabotage
+                    assert immediate.orders == [order.id]
+                    assert immediate.in_transaction == [True]
+                    assert immediate.visible_elsewhere == [False]
+                    assert after_commit.orders == [order.id]
+                    assert after_commit.in_transaction == [False]
+                    assert after_commit.visible_elsewhere == [True]
+                    assert store.stock_levels() == {
+                        p: stock[p] - in_cart.get(p, 0) for p in stock
+                    }
+                    assert sorted((i.product_id, i.quantity) for i in order.items) == sorted(
+                        in_cart.items()
+                    )
+                    assert order.total == sum(
+                        (seed.prices[p] * q for p, q in in_cart.items()), Decimal("0")
+                    )
+                    after = snapshot(store)
+                    assert len(after["orders"]) == len(before["orders"]) + 1
+                    assert len(after["carts"]) == len(before["carts"]) - 1
+        finally:
+            order_created.disconnect(after_commit)
+            order_created.disconnect(saboteur)
