@@ -181,8 +181,11 @@ class UnitOfWork:
     commit (and after the session is closed), or are dropped on rollback.
     """
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, defer_hooks: bool = False) -> None:
         self.session = session
+        #: If true the owner runs take_hooks() itself (the Store does, once
+        #: it has released the database and its per-thread guard).
+        self.defer_hooks = defer_hooks
         self._open = False
         self._hooks: list[Any] = []
 
@@ -233,9 +236,13 @@ class UnitOfWork:
                 self.session.rollback()
         finally:
             self.session.close()
+        if not self.defer_hooks:
+            dispatch.run_hooks(self.take_hooks())
+
+    def take_hooks(self) -> list[Any]:
+        """The after-commit hooks of a committed unit of work (once)."""
         hooks, self._hooks = self._hooks, []
-        if hooks:
-            dispatch.run_hooks(hooks)
+        return hooks
 
 
 # --------------------------------------------------------------------------
@@ -276,6 +283,7 @@ class Store:
         self._memory = self._is_sqlite and engine.url.database in (None, "", ":memory:")
         # One connection is shared for in-memory SQLite: serialise its use.
         self._serial = threading.RLock() if self._memory else None
+        self._local = threading.local()
         write_bind = engine.execution_options(storeapp_write=True)
         self._write = sessionmaker(bind=write_bind, expire_on_commit=False, autoflush=True)
         self._read = sessionmaker(bind=engine, expire_on_commit=False)
@@ -319,17 +327,36 @@ class Store:
 
     @contextmanager
     def unit_of_work(self) -> Iterator[UnitOfWork]:
-        """A write transaction (BEGIN IMMEDIATE on SQLite)."""
-        with self._serialised():
-            try:
-                with UnitOfWork(self._write()) as uow:
-                    yield uow
-            except OperationalError as exc:
-                if "locked" in str(exc).lower():
-                    raise InvalidState(
-                        "The database is busy; please try again in a moment."
-                    ) from exc
-                raise
+        """A write transaction (BEGIN IMMEDIATE on SQLite).
+
+        One per thread at a time: a receiver running inside a transaction
+        that tried to write through the store would wait for the lock its own
+        thread holds. It gets a clear error instead (connect it with
+        ``on_commit=True`` to write after the commit).
+        """
+        if getattr(self._local, "writing", False):
+            raise RuntimeError(
+                "Store write inside another Store transaction on the same thread; "
+                "a receiver that writes must be connected with on_commit=True."
+            )
+        self._local.writing = True
+        uow = None
+        try:
+            with self._serialised():
+                try:
+                    with UnitOfWork(self._write(), defer_hooks=True) as uow:
+                        yield uow
+                except OperationalError as exc:
+                    if "locked" in str(exc).lower():
+                        raise InvalidState(
+                            "The database is busy; please try again in a moment."
+                        ) from exc
+                    raise
+        finally:
+            self._local.writing = False
+        # After-commit receivers run outside the transaction and the guard:
+        # they may write through the store themselves.
+        dispatch.run_hooks(uow.take_hooks())
 
     @contextmanager
     def _reading(self) -> Iterator[Session]:

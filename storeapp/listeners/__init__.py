@@ -78,6 +78,9 @@ class PluginHost(Protocol):
     def setting(self, key: str, default: Any = None) -> Any:
         """A setting value (``plugin_name/key``), or ``default``."""
 
+    def set_setting(self, key: str, value: Any) -> None:
+        """Remember a setting across restarts."""
+
 
 class HeadlessHost:
     """A host with no GUI: tests and benchmarks; GUI calls run at once."""
@@ -99,6 +102,9 @@ class HeadlessHost:
 
     def setting(self, key: str, default: Any = None) -> Any:
         return self.settings.get(key, default)
+
+    def set_setting(self, key: str, value: Any) -> None:
+        self.settings[key] = value
 
 
 class ListenerPlugin:

@@ -124,3 +124,7 @@ class QtPluginHost:
             except (TypeError, ValueError):
                 return default
         return value
+
+    def set_setting(self, key: str, value: Any) -> None:
+        if self._settings is not None:
+            self._settings.setValue(key, value)

@@ -292,3 +292,39 @@ def test_a_unit_of_work_commits_once_and_leaves_enclosing_scopes_alone(store, si
 
     assert after_commit.senders == ["enclosing"]
     assert committed_skus(store) == ["TEA"]
+
+
+def test_a_receiver_writing_inside_the_transaction_gets_a_clear_error_not_a_deadlock(
+    store, core_ready, caplog
+) -> None:
+    from storeapp.domain.signals import user_registered
+
+    attempts = []
+
+    def writes_too_early(sender, user, **kwargs):
+        attempts.append(user.username)
+        store.add_product("LATE-1", "Too early", "1.00", 1)
+
+    user_registered.connect(writes_too_early, weak=False)
+    try:
+        user = store.register_user("early", "early@example.com", "long-password")
+    finally:
+        user_registered.disconnect(writes_too_early)
+    assert attempts == ["early"]
+    assert store.get_customer(user.id)  # registration itself went through
+    assert "on_commit=True" in caplog.text
+    assert not any(p.sku == "LATE-1" for p in store.list_products())
+
+
+def test_the_same_receiver_on_commit_may_write(store, core_ready) -> None:
+    from storeapp.domain.signals import user_registered
+
+    def writes_after_commit(sender, user, **kwargs):
+        store.add_product(f"WELCOME-{user.id}", "Welcome gift", "0.00", 1)
+
+    user_registered.connect(writes_after_commit, weak=False, on_commit=True)
+    try:
+        user = store.register_user("late", "late@example.com", "long-password")
+    finally:
+        user_registered.disconnect(writes_after_commit)
+    assert any(p.sku == f"WELCOME-{user.id}" for p in store.list_products())
