@@ -23,14 +23,16 @@ unit of work in :mod:`storeapp.domain.store` calls :func:`begin` and
 from __future__ import annotations
 
 import inspect
+import itertools
 import logging
 import sys
 import threading
+import time
+import traceback
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from functools import partial
+from dataclasses import dataclass, field
 from typing import Any
 
 import blinker
@@ -112,6 +114,10 @@ def end(commit: bool) -> list[Callable[[], Any]]:
     """
     pending = _tx.stack.pop()
     if not commit:
+        for hook in pending:
+            dropped = getattr(hook, "dropped", None)
+            if dropped is not None:
+                dropped()
         return []
     if _tx.stack:
         _tx.stack[-1].extend(pending)
@@ -128,8 +134,8 @@ def run_hooks(hooks: list[Callable[[], Any]]) -> None:
             target = getattr(hook, "func", hook)
             logger.error(
                 "Error calling %s after commit (%s)",
-                getattr(target, "__qualname__", repr(target)),
-                exc,
+                getattr(target, "__qualname__", type(target).__qualname__),
+                _safe_str(exc),
                 exc_info=exc,
             )
 
@@ -144,12 +150,236 @@ _observer: Any = None
 def set_observer(observer: Any) -> None:
     """Attach (or with ``None`` detach) the one dispatch observer.
 
-    The observer's ``dispatch(signal, sender, kwargs, robust, entries)`` is
-    then called instead of the fast loop and must deliver the signal itself
-    (see :meth:`Signal._deliver`).
+    While one is attached, every send is delivered by :func:`_observed_send`,
+    which times each receiver and hands the observer a :class:`SendRecord`:
+    ``observer.sent(record)`` once the immediate receivers ran, and
+    ``observer.updated(record)`` when a deferred receiver ran after commit or
+    was dropped by a rollback. With none attached, a send pays one global
+    lookup for this feature.
     """
     global _observer
     _observer = observer
+
+
+def get_observer() -> Any:
+    return _observer
+
+
+@dataclass
+class ReceiverCall:
+    """One receiver's part in one send (what the inspector shows)."""
+
+    receiver: str
+    module: str
+    status: str  # ok | error | deferred | ran after commit | failed after commit | dropped by rollback | skipped: ...
+    on_commit: bool = False
+    duration: float | None = None  # seconds
+    result: str | None = None
+    error: str | None = None
+    traceback: str | None = None
+
+
+@dataclass
+class SendRecord:
+    """One send of one signal."""
+
+    seq: int
+    time: float
+    signal: str
+    sender: str
+    kwargs: str
+    robust: bool
+    thread: str
+    calls: list[ReceiverCall] = field(default_factory=list)
+    muted: bool = False
+
+    @property
+    def failed(self) -> bool:
+        return any(c.error is not None for c in self.calls)
+
+
+_seq = itertools.count(1)
+_REPR_LIMIT = 120
+
+
+def safe_repr(value: Any, limit: int = _REPR_LIMIT) -> str:
+    """``repr(value)``, shortened, and never raising."""
+    try:
+        text = repr(value)
+    except Exception as exc:  # a repr that raises must not break a send
+        text = f"<{type(value).__name__} (repr failed: {type(exc).__name__})>"
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
+
+
+def _sender_name(sender: Any) -> str:
+    if sender is None:
+        return "None"
+    if isinstance(sender, type):
+        return sender.__name__
+    return safe_repr(sender, 60)
+
+
+def _describe_exc(err: BaseException) -> str:
+    return f"{type(err).__name__}: {_safe_str(err)}"
+
+
+def _observed_send(signal: Signal, sender: Any, kwargs: dict[str, Any], robust: bool) -> list[tuple[Any, Any]]:
+    observer = _observer
+    record = SendRecord(
+        seq=next(_seq),
+        time=time.time(),
+        signal=signal.name,
+        sender=_sender_name(sender),
+        kwargs=", ".join(f"{k}={safe_repr(v, 60)}" for k, v in kwargs.items()),
+        robust=robust,
+        thread=threading.current_thread().name,
+        muted=signal.is_muted,
+    )
+    responses: list[tuple[Any, Any]] = []
+    live = [] if signal.is_muted else list(signal.live_receivers(sender))
+    try:
+        for fn, deferred in live:
+            call = ReceiverCall(qualname(fn), _module_of(fn), "ok", on_commit=deferred)
+            record.calls.append(call)
+            if deferred and _tx.stack:
+                call.status = "deferred"
+                _tx.stack[-1].append(_DeferredCall(fn, signal, sender, kwargs, record, call))
+                responses.append((fn, DEFERRED))
+                continue
+            start = time.perf_counter()
+            try:
+                response = fn(signal=signal, sender=sender, **kwargs)
+            except Exception as err:
+                call.duration = time.perf_counter() - start
+                call.status = "error"
+                call.error = _describe_exc(err)
+                call.traceback = "".join(traceback.format_exception(err))
+                if not robust:
+                    raise
+                log_receiver_error(fn, err)
+                _note_failure(signal, fn, err)
+                responses.append((fn, err))
+            else:
+                call.duration = time.perf_counter() - start
+                call.result = safe_repr(response)
+                if _streaks:
+                    _note_success(fn)
+                responses.append((fn, response))
+        _add_skipped(signal, sender, record, live)
+    finally:
+        try:
+            observer.sent(record)
+        except Exception:  # the inspector must never break a send
+            logger.exception("Signal observer failed")
+    return responses
+
+
+def _add_skipped(signal: Signal, sender: Any, record: SendRecord, live: list[Any]) -> None:
+    called = {id(fn) for fn, _ in live}
+    for info in signal.receivers_info():
+        if signal.is_muted:
+            reason = "skipped: signal muted"
+        elif info.sender is not None and info.sender is not sender:
+            if id(info.receiver) in called:
+                continue
+            reason = f"skipped: sender filter ({_sender_name(info.sender)})"
+        else:
+            continue
+        record.calls.append(
+            ReceiverCall(info.name, info.module, reason, on_commit=info.on_commit)
+        )
+
+
+def _module_of(fn: Any) -> str:
+    target = getattr(fn, "__func__", fn)
+    return getattr(target, "__module__", None) or type(target).__module__
+
+
+class _DeferredCall:
+    """An on_commit receiver waiting for its transaction (a commit hook)."""
+
+    __slots__ = ("fn", "signal", "sender", "kwargs", "record", "call")
+
+    def __init__(self, fn: Any, signal: Signal, sender: Any, kwargs: dict[str, Any],
+                 record: SendRecord | None = None, call: ReceiverCall | None = None) -> None:
+        self.fn = fn
+        self.signal = signal
+        self.sender = sender
+        self.kwargs = kwargs
+        self.record = record
+        self.call = call
+
+    def __call__(self) -> None:
+        start = time.perf_counter()
+        call = self.call
+        try:
+            response = self.fn(signal=self.signal, sender=self.sender, **self.kwargs)
+        except Exception as err:
+            logger.error(
+                "Error calling %s after commit (%s)",
+                getattr(self.fn, "__qualname__", type(self.fn).__qualname__),
+                _safe_str(err),
+                exc_info=err,
+            )
+            _note_failure(self.signal, self.fn, err)
+            if call is not None:
+                call.status = "failed after commit"
+                call.error = _describe_exc(err)
+                call.traceback = "".join(traceback.format_exception(err))
+        else:
+            if _streaks:
+                _note_success(self.fn)
+            if call is not None:
+                call.status = "ran after commit"
+                call.result = safe_repr(response)
+        if call is not None:
+            call.duration = time.perf_counter() - start
+            self._report()
+
+    def dropped(self) -> None:
+        if self.call is not None:
+            self.call.status = "dropped by rollback"
+            self._report()
+
+    def _report(self) -> None:
+        observer = _observer
+        if observer is not None and self.record is not None:
+            try:
+                observer.updated(self.record)
+            except Exception:
+                logger.exception("Signal observer failed")
+
+
+# --------------------------------------------------------------------------
+# Failure streaks: how many times in a row a receiver has raised
+# --------------------------------------------------------------------------
+
+_streaks: dict[Any, int] = {}
+_streak_lock = threading.Lock()
+
+
+def _note_failure(signal: Signal, fn: Any, err: BaseException) -> None:
+    if signal is receiver_failed:  # never recurse on our own signal
+        return
+    key = make_id(fn)
+    with _streak_lock:
+        streak = _streaks.get(key, 0) + 1
+        _streaks[key] = streak
+    receiver_failed.send_robust(
+        signal, receiver=fn, exception=err, streak=streak, module=_module_of(fn)
+    )
+
+
+def _note_success(fn: Any) -> None:
+    with _streak_lock:
+        _streaks.pop(make_id(fn), None)
+
+
+def failure_streak(fn: Any) -> int:
+    """How many times in a row ``fn`` has raised (0 after a success)."""
+    return _streaks.get(make_id(fn), 0)
 
 
 # --------------------------------------------------------------------------
@@ -395,14 +625,17 @@ class Signal(blinker.Signal):
 
     def send(self, sender: Any = None, /, **kwargs: Any) -> list[tuple[Any, Any]]:  # type: ignore[override]
         """Call every receiver; the first exception propagates (Django's send)."""
+        if _observer is not None:
+            return _observed_send(self, sender, kwargs, False)
         if self.is_muted:
             return []
-        if _observer is not None:
-            return _observer.dispatch(self, sender, kwargs, False)
         responses = []
-        for fn, deferred in self.live_receivers(sender):
+        for _rid, ref, deferred in self._entries(sender):
+            fn = ref() if isinstance(ref, weakref.ref) else ref
+            if fn is None:
+                continue
             if deferred and _tx.stack:
-                _tx.stack[-1].append(partial(fn, signal=self, sender=sender, **kwargs))
+                _tx.stack[-1].append(_DeferredCall(fn, self, sender, kwargs))
                 responses.append((fn, DEFERRED))
             else:
                 responses.append((fn, fn(signal=self, sender=sender, **kwargs)))
@@ -410,22 +643,28 @@ class Signal(blinker.Signal):
 
     def send_robust(self, sender: Any = None, /, **kwargs: Any) -> list[tuple[Any, Any]]:
         """Call every receiver; an exception is logged and returned as its response."""
+        if _observer is not None:
+            return _observed_send(self, sender, kwargs, True)
         if self.is_muted:
             return []
-        if _observer is not None:
-            return _observer.dispatch(self, sender, kwargs, True)
         responses = []
-        for fn, deferred in self.live_receivers(sender):
+        for _rid, ref, deferred in self._entries(sender):
+            fn = ref() if isinstance(ref, weakref.ref) else ref
+            if fn is None:
+                continue
             if deferred and _tx.stack:
-                _tx.stack[-1].append(partial(fn, signal=self, sender=sender, **kwargs))
+                _tx.stack[-1].append(_DeferredCall(fn, self, sender, kwargs))
                 responses.append((fn, DEFERRED))
                 continue
             try:
                 response = fn(signal=self, sender=sender, **kwargs)
             except Exception as err:
                 log_receiver_error(fn, err)
+                _note_failure(self, fn, err)
                 responses.append((fn, err))
             else:
+                if _streaks:
+                    _note_success(fn)
                 responses.append((fn, response))
         return responses
 
@@ -475,3 +714,10 @@ def transaction_scope() -> Iterator[None]:
         end(False)
         raise
     run_hooks(end(True))
+
+
+receiver_failed = Signal(
+    "A receiver raised during send_robust or after commit (kwargs: receiver, "
+    "exception, streak = failures in a row, module). sender = the signal.",
+    name="receiver_failed",
+)
