@@ -65,6 +65,8 @@ def build(
 
     host = QtPluginHost(store, data, bridge, settings, notify=notify)
     manager = PluginManager(host)
+    host.manager = manager
+    manager.auto_disable_after = int(host.setting("plugins/auto_disable_after", 3))
     manager.discover()
     notices: list[str] = []
     if plugins is None:

@@ -377,6 +377,11 @@ def _note_success(fn: Any) -> None:
         _streaks.pop(make_id(fn), None)
 
 
+def reset_streak(fn: Any) -> None:
+    """Forget ``fn``'s failures (its plugin was re-enabled)."""
+    _note_success(fn)
+
+
 def failure_streak(fn: Any) -> int:
     """How many times in a row ``fn`` has raised (0 after a success)."""
     return _streaks.get(make_id(fn), 0)

@@ -37,7 +37,7 @@ from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
-from storeapp.domain.dispatch import Signal, qualname
+from storeapp.domain.dispatch import Signal, qualname, receiver_failed, reset_streak
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -212,11 +212,53 @@ def _describe(exc: BaseException) -> str:
 class PluginManager:
     """Discovers plugins by entry point, enables and disables them live."""
 
+    #: A plugin whose receiver fails this many times in a row is disabled
+    #: (0: never). The app reads it from the setting plugins/auto_disable_after.
+    auto_disable_after: int = 3
+
     def __init__(self, host: PluginHost, group: str = ENTRY_POINT_GROUP) -> None:
         self.host = host
         self.group = group
         self._records: dict[str, PluginRecord] = {}
         self._lock = threading.RLock()
+        receiver_failed.connect(self._on_receiver_failed)
+
+    def _on_receiver_failed(
+        self, sender: Any, receiver: Any, exception: BaseException, streak: int,
+        module: str = "", **kwargs: Any,
+    ) -> None:
+        """Count a plugin receiver's failure; disable the plugin after a streak.
+
+        Runs in the thread whose send failed.
+        """
+        name = self.plugin_for_module(module)
+        if name is None:
+            return
+        signal_name = getattr(sender, "name", "signal")
+        with self._lock:
+            record = self._records[name]
+            record.error_count += 1
+            record.extra["last_error"] = f"{signal_name}: {_describe(exception)}"
+            limit = self.auto_disable_after
+            auto = bool(limit) and streak >= limit and record.enabled and not record.required
+        if auto:
+            self.disable(name)
+            with self._lock:
+                record.extra["auto_disabled"] = True
+                record.error = (
+                    f"auto-disabled after {streak} failures in a row "
+                    f"(last: {_describe(exception)})"
+                )
+            self.host.notify(
+                f"Plugin {record.title} was disabled after {streak} failures in a row. "
+                "Orders are unaffected."
+            )
+        else:
+            self.host.notify(
+                f"Plugin {record.title} failed on {signal_name}: {_describe(exception)} "
+                "(the order went through)"
+            )
+        plugin_state_changed.send_robust(self, record=record)
 
     # -- discovery -------------------------------------------------------------
 
@@ -309,7 +351,9 @@ class PluginManager:
                 return record
             record.state = PluginState.ENABLED
             record.error = record.traceback = None
-            record.error_count = 0
+            record.extra.pop("auto_disabled", None)
+            for _signal, fn, _sender, _uid in record.plugin.connections:
+                reset_streak(fn)
         logger.info("Plugin %s enabled", name)
         plugin_state_changed.send_robust(self, record=record)
         return record

@@ -537,8 +537,11 @@ class AnalyticsPanel(QWidget):
         self.top_view.setWordWrap(False)
         header = self.top_view.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        # Fixed widths: ResizeToContents re-measures every row on each update.
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Fixed)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Fixed)
+        self.top_view.setColumnWidth(1, 60)
+        self.top_view.setColumnWidth(2, 90)
         self.top_view.setSelectionMode(QTableView.SelectionMode.NoSelection)
         self.top_view.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
 

@@ -235,8 +235,14 @@ class EmailLogPanel(QWidget):
         self.table.setWordWrap(False)
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(EmailLogModel.TIME, QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        # Fixed widths, Subject stretches: ResizeToContents would re-measure
+        # every row (a Python call per cell) on each update.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(EmailLogModel.SUBJECT, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
+        self.table.setColumnWidth(EmailLogModel.TIME, 150)
+        self.table.setColumnWidth(EmailLogModel.TO, 220)
+        self.table.setColumnWidth(EmailLogModel.STATUS, 260)
         self.table.setToolTip("Double-click a message to read it.")
         self.table.doubleClicked.connect(self._open)
         self.backend_label = QLabel(self)
@@ -256,7 +262,10 @@ class EmailLogPanel(QWidget):
         rows = self.model.records()
         failed = sum(1 for r in rows if r.failed)
         queued = sum(1 for r in rows if r.status == mail.STATUS_QUEUED)
-        text = f"{len(rows)} email{'s' if len(rows) != 1 else ''}"
+        total = max(self.plugin.total, len(rows))
+        text = f"{total:,} email{'s' if total != 1 else ''}"
+        if total > len(rows):
+            text += f" (last {len(rows):,} shown)"
         if queued:
             text += f", {queued} queued"
         if failed:
@@ -307,6 +316,8 @@ class EmailLogPlugin(ListenerPlugin):
         self._lock = threading.Lock()
         self._records: dict[int, EmailRecord] = {}
         self._ids = itertools.count(1)
+        #: Every email recorded since start (the log keeps the last MAX_RECORDS).
+        self.total = 0
         self._enabled = False
         self._failing = False
         self.delivery: mail.DeliveryQueue | None = None
@@ -481,6 +492,7 @@ class EmailLogPlugin(ListenerPlugin):
         with self._lock:
             record = EmailRecord(next(self._ids), now, to, subject, status, message, kind)
             self._records[record.id] = record
+            self.total += 1
             while len(self._records) > MAX_RECORDS:
                 del self._records[next(iter(self._records))]
         if message is not None:

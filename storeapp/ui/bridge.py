@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -37,6 +38,8 @@ class GuiBridge(QObject):
         self._timer.timeout.connect(self._flush)
         self.closed = False
         self.flushes = 0
+        #: {qualname: (calls, seconds, worst)} when set to a dict (benchmarks).
+        self.timings: dict[str, tuple[int, float, float]] | None = None
 
     def on_gui_thread(self) -> bool:
         return QThread.currentThread() is self.thread()
@@ -79,10 +82,16 @@ class GuiBridge(QObject):
     def _run(self, fn: Callable[[], Any]) -> None:
         if self.closed:
             return
+        start = time.perf_counter()
         try:
             fn()
         except Exception:  # a broken panel never takes the window down
             logger.exception("GUI update %r failed", fn)
+        if self.timings is not None:
+            name = getattr(fn, "__qualname__", type(fn).__qualname__)
+            count, total, worst = self.timings.get(name, (0, 0.0, 0.0))
+            spent = time.perf_counter() - start
+            self.timings[name] = (count + 1, total + spent, max(worst, spent))
 
     def close(self) -> None:
         self.closed = True
@@ -101,6 +110,7 @@ class QtPluginHost:
         self.bridge = bridge
         self._settings = settings
         self._notify = notify
+        self.manager: Any = None  # set by the composition root
 
     def call_in_gui(self, fn: Callable[[], Any]) -> None:
         self.bridge.call_in_gui(fn)
@@ -110,7 +120,8 @@ class QtPluginHost:
 
     def notify(self, message: str) -> None:
         if self._notify is not None:
-            self.bridge.call_in_gui(lambda: self._notify(message))
+            # Coalesced: a burst of failures shows the latest, not 2,000 repaints.
+            self.bridge.coalesce("host.notify", lambda: self._notify(message))
 
     def setting(self, key: str, default: Any = None) -> Any:
         if self._settings is None:

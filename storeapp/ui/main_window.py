@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -48,6 +50,8 @@ from storeapp.ui.models import (
     money,
 )
 from storeapp.ui.plugins_dialog import PluginsDialog
+from storeapp.ui.simulator import Simulation, SimulationResult
+from storeapp.ui.simulator import summary as simulation_summary
 
 logger = logging.getLogger("storeapp.ui")
 
@@ -94,7 +98,9 @@ def _table(name: str, model: Any, parent: QWidget) -> QTableView:
     view.verticalHeader().setVisible(False)
     view.verticalHeader().setDefaultSectionSize(22)
     header = view.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    # Not ResizeToContents: that re-measures every row (calling back into
+    # Python for each cell) on every change. Sized once, after the first load.
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     header.setStretchLastSection(True)
     return view
 
@@ -114,6 +120,8 @@ class MainWindow(QMainWindow):
         self.bridge = bridge
         self.settings = settings
         self.cart_id: Any = None
+        self._pending_lock = threading.Lock()
+        self._pending_orders: list[Any] = []
         self.docks: dict[str, QDockWidget] = {}
         self.plugin_actions: dict[str, QAction] = {}
         self.plugins_dialog: PluginsDialog | None = None
@@ -126,6 +134,13 @@ class MainWindow(QMainWindow):
         self._build_central()
         self._build_menus()
         self.statusBar().setObjectName("statusBar")
+        self.reenable_button = QPushButton("", self)
+        self.reenable_button.setObjectName("reenablePluginButton")
+        self.reenable_button.hide()
+        self.reenable_button.clicked.connect(self._reenable_auto_disabled)
+        self.statusBar().addPermanentWidget(self.reenable_button)
+        self.simulation: Simulation | None = None
+        self.last_simulation: SimulationResult | None = None
         for record in manager.records():
             self._sync_plugin(record)
         self._connect_domain()
@@ -133,6 +148,10 @@ class MainWindow(QMainWindow):
         self.reload_customers()
         self.reload_orders()
         self.refresh_cart(None)
+        for view in (self.product_table, self.cart_table, self.order_table):
+            view.resizeColumnsToContents()
+        self.cart_table.setColumnWidth(0, 170)
+        self.order_table.setColumnWidth(1, 120)
         for notice in notices or ():
             self.notify(notice)
 
@@ -191,6 +210,9 @@ class MainWindow(QMainWindow):
         self.product_proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.product_proxy.setFilterKeyColumn(-1)
         self.product_proxy.setSortRole(Qt.ItemDataRole.UserRole)
+        # Re-sort on a header click or a search, not on every stock change:
+        # a dynamic proxy calls back into Python for every row each time.
+        self.product_proxy.setDynamicSortFilter(False)
         self.product_search = QLineEdit(catalogue_box)
         self.product_search.setObjectName("productSearch")
         self.product_search.setPlaceholderText("Search by name or SKU…")
@@ -287,6 +309,10 @@ class MainWindow(QMainWindow):
         demo_action.setObjectName("demoCustomersAction")
         demo_action.triggered.connect(self.register_demo_customers)
         self.demo_menu.addAction(demo_action)
+        simulate_action = QAction("Simulate rush hour…", self)
+        simulate_action.setObjectName("simulateAction")
+        simulate_action.triggered.connect(self.ask_simulation)
+        self.demo_menu.addAction(simulate_action)
 
         self.plugins_menu = bar.addMenu("&Plugins")
         self.plugins_menu.setObjectName("pluginsMenu")
@@ -337,9 +363,23 @@ class MainWindow(QMainWindow):
         post_delete.disconnect(dispatch_uid="ui.products.deleted", sender=Product)
         plugin_state_changed.disconnect(dispatch_uid="ui.plugins")
 
-    def _on_orders_changed(self, sender: Any, **kwargs: Any) -> None:
-        self.bridge.coalesce("ui.orders", self.reload_orders)
+    def _on_orders_changed(self, sender: Any, order: Any = None, **kwargs: Any) -> None:
+        # Any thread. The order travels with the event: the GUI thread only
+        # inserts rows (no query per refresh, few calls back into Python).
+        if order is not None:
+            with self._pending_lock:
+                self._pending_orders.append(order)
+        self.bridge.coalesce("ui.orders", self._apply_pending_orders)
         self.bridge.coalesce("ui.products", self.reload_products)
+
+    def _apply_pending_orders(self) -> None:
+        with self._pending_lock:
+            orders, self._pending_orders = self._pending_orders, []
+        if not self.show_all_orders.isChecked():
+            user_id = self.current_user_id()
+            orders = [o for o in orders if o.customer.user_id == user_id]
+        if orders:
+            self.order_model.upsert_front(orders, ORDER_HISTORY_LIMIT)
 
     def _on_customers_changed(self, sender: Any, **kwargs: Any) -> None:
         self.bridge.coalesce("ui.customers", self.reload_customers)
@@ -550,6 +590,13 @@ class MainWindow(QMainWindow):
         dock = self.docks.get(record.name)
         if dock is not None:
             dock.setVisible(record.enabled)
+        if record.extra.get("auto_disabled") and not record.enabled:
+            self.reenable_button.setText(f"Re-enable {record.title}")
+            self.reenable_button.setProperty("plugin", record.name)
+            self.reenable_button.setToolTip(record.error or "")
+            self.reenable_button.show()
+        elif self.reenable_button.property("plugin") == record.name and record.enabled:
+            self.reenable_button.hide()
         if self.plugins_dialog is not None:
             self.plugins_dialog.model.refresh()
 
@@ -573,6 +620,47 @@ class MainWindow(QMainWindow):
         self.docks[record.name] = dock
         self.view_menu.addAction(dock.toggleViewAction())
 
+    def _reenable_auto_disabled(self) -> None:
+        name = self.reenable_button.property("plugin")
+        self.reenable_button.hide()
+        if name:
+            self.set_plugin_enabled(str(name), True)
+
+    # -------------------------------------------------------------- simulation
+
+    def ask_simulation(self) -> None:
+        count, ok = QInputDialog.getInt(
+            self, "Rush hour", "How many random orders?", 500, 1, 100_000, 100
+        )
+        if ok:
+            self.start_simulation(count)
+
+    def start_simulation(self, count: int, *, seed: int | None = None,
+                         show_dialog: bool = True) -> Simulation | None:
+        """Place ``count`` random orders from a worker thread (``--simulate N``)."""
+        if self.simulation is not None and self.simulation.is_running():
+            self.show_error("A simulation is already running.")
+            return None
+        if not self.customer_model.rowCount():
+            seed_customers(self.store)
+            self.reload_customers()
+        simulation = Simulation(self.store, count, self, seed=seed, show_dialog=show_dialog)
+        simulation.finished.connect(self._simulation_finished)
+        self.simulation = simulation
+        simulation.start()
+        self.show_info(f"Rush hour: placing {count:,} random orders…")
+        return simulation
+
+    def _simulation_finished(self, result: SimulationResult) -> None:
+        self.last_simulation = result
+        if self._closed:
+            return
+        text = simulation_summary(result)
+        if result.errors:
+            self.show_error(f"{text} {result.errors[0]}")
+        else:
+            self.show_info(text)
+
     def open_plugins_dialog(self) -> PluginsDialog:
         if self.plugins_dialog is None:
             self.plugins_dialog = PluginsDialog(self.manager, self.set_plugin_enabled, self)
@@ -588,6 +676,10 @@ class MainWindow(QMainWindow):
         if self._closed:
             return
         self._closed = True
+        if self.simulation is not None and self.simulation.is_running():
+            self.simulation.cancel()
+            if self.simulation.thread is not None:
+                self.simulation.thread.join(timeout=10)
         self.bridge.close()
         try:
             self._disconnect_domain()

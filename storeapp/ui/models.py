@@ -92,6 +92,35 @@ class RowsModel(QAbstractTableModel, Generic[T]):
     def key(self, row: T) -> Any:
         return getattr(row, "id", id(row))
 
+    def signature(self, row: T) -> Any:
+        """What a row shows; a row whose signature is unchanged is not repainted."""
+        return tuple(column.text(row) for column in self.columns)
+
+    def upsert_front(self, rows: Sequence[T], limit: int | None = None) -> None:
+        """Update rows already shown; insert new ones at the top in one batch
+        (newest first) and drop rows beyond ``limit`` from the bottom."""
+        fresh: list[T] = []
+        positions = {self.key(r): i for i, r in enumerate(self._rows)}
+        for row in rows:
+            i = positions.get(self.key(row))
+            if i is None:
+                fresh.append(row)
+            elif self.signature(self._rows[i]) != self.signature(row):
+                self._rows[i] = row
+                self.dataChanged.emit(self.index(i, 0), self.index(i, len(self.columns) - 1))
+            else:
+                self._rows[i] = row
+        if fresh:
+            unique = {self.key(r): r for r in fresh}
+            fresh = sorted(unique.values(), key=self.key, reverse=True)
+            self.beginInsertRows(QModelIndex(), 0, len(fresh) - 1)
+            self._rows[0:0] = fresh
+            self.endInsertRows()
+        if limit is not None and len(self._rows) > limit:
+            self.beginRemoveRows(QModelIndex(), limit, len(self._rows) - 1)
+            del self._rows[limit:]
+            self.endRemoveRows()
+
     def rows(self) -> list[T]:
         return list(self._rows)
 
@@ -110,10 +139,14 @@ class RowsModel(QAbstractTableModel, Generic[T]):
         new_keys = [self.key(r) for r in new_rows]
         old_keys = [self.key(r) for r in self._rows]
         if new_keys == old_keys:
+            changed = [
+                i for i, (old, new) in enumerate(zip(self._rows, new_rows))
+                if self.signature(old) != self.signature(new)
+            ]
             self._rows = new_rows
-            if new_rows:
+            if changed:  # repaint only what changed: views call back into Python
                 self.dataChanged.emit(
-                    self.index(0, 0), self.index(len(new_rows) - 1, len(self.columns) - 1)
+                    self.index(changed[0], 0), self.index(changed[-1], len(self.columns) - 1)
                 )
             return
         # Remove rows whose key disappeared (from the bottom up, in runs).

@@ -1,0 +1,58 @@
+"""Take the README's screenshots: ``xvfb-run -s '-screen 0 1600x1000x24' .venv/bin/python tools/screenshot.py``.
+
+Builds the real window on a throw-away database with demo customers, places
+a few orders, and saves PNGs of the window into docs/.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from storeapp.app import build
+
+OUT = Path(__file__).resolve().parent.parent / "docs"
+
+
+def settle(app: QApplication, ms: int = 400) -> None:
+    loop_done = []
+    QTimer.singleShot(ms, lambda: loop_done.append(True))
+    while not loop_done:
+        app.processEvents()
+
+
+def main() -> int:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    data = Path(tempfile.mkdtemp(prefix="storeapp-shot-"))
+    plugins = sys.argv[1].split(",") if len(sys.argv) > 1 else None
+    window = build(f"sqlite:///{data / 'shot.db'}", plugins, data_dir=data, demo=True)
+    window.resize(1600, 1000)
+    window.show()
+    store = window.store
+    rng = random.Random(7)
+    products = store.list_products()
+    users = [c.user_id for c in store.list_customers()]
+    for _ in range(14):
+        cart = store.create_cart()
+        for p in rng.sample(products, 2):
+            store.add_to_cart(cart.id, p.id, rng.randint(1, 2))
+        store.place_order(cart.id, rng.choice(users))
+    settle(app, 800)
+    window.product_table.selectRow(2)
+    window.add_to_cart()
+    settle(app, 300)
+    OUT.mkdir(exist_ok=True)
+    name = sys.argv[2] if len(sys.argv) > 2 else "window.png"
+    window.grab().save(str(OUT / name))
+    print(OUT / name)
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
