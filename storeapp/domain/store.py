@@ -12,16 +12,16 @@ import math
 import re
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import create_engine, event, func, select, update
+from sqlalchemy import case, create_engine, delete, event, func, select, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, contains_eager, selectinload, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.pool import StaticPool
 
@@ -618,13 +618,22 @@ class Store:
         user_id = _id(user_id, "User")
         with self.unit_of_work() as uow:
             s = uow.session
-            cart = self._load_cart(s, cart_id)
-            if not cart.items:
+            # One query for the lines and their products, one for the buyer.
+            lines = s.execute(
+                select(CartItem.quantity, Product)
+                .join(Product, CartItem.product_id == Product.id)
+                .where(CartItem.cart_id == cart_id)
+                .order_by(CartItem.id)
+            ).all()
+            if not lines:
+                if s.get(Cart, cart_id) is None:
+                    raise NotFound(f"Cart {cart_id} does not exist.")
                 raise EmptyCart("The cart is empty: add a product before checking out.")
             customer = s.scalar(
                 select(Customer)
+                .join(Customer.user)
+                .options(contains_eager(Customer.user))
                 .where(Customer.user_id == user_id)
-                .options(selectinload(Customer.user))
             )
             if customer is None:
                 if s.get(User, user_id) is None:
@@ -632,32 +641,65 @@ class Store:
                 raise NotFound(
                     f"User {user_id} has no customer profile (is the core listener loaded?)."
                 )
-            table = Product.__table__
-            order_items = []
-            for item in cart.items:
-                product = item.product
-                row = s.execute(
-                    update(table)
-                    .where(table.c.id == product.id, table.c.inventory >= item.quantity)
-                    .values(inventory=table.c.inventory - item.quantity)
-                    .returning(table.c.inventory)
-                ).first()
-                if row is None:
-                    available = s.scalar(select(table.c.inventory).where(table.c.id == product.id))
-                    raise OutOfStock(product.name, item.quantity, available or 0)
-                set_committed_value(product, "inventory", row[0])
-                order_items.append(
-                    OrderItem(product=product, unit_price=product.unit_price, quantity=item.quantity)
-                )
+            self._take_stock(s, lines)
+            order_items = [
+                OrderItem(product=product, unit_price=product.unit_price, quantity=quantity)
+                for quantity, product in lines
+            ]
             total = sum((i.line_total for i in order_items), Decimal("0.00"))
             order = Order(customer=customer, total=total, items=order_items)
             s.add(order)
-            s.delete(cart)
+            self._delete_cart(s, cart_id)
             uow.flush()
             signals.order_created.send_robust(Order, order=order)
             uow.flush()
             uow.commit()
         return order
+
+    @staticmethod
+    def _take_stock(s: Session, lines: Sequence[Any]) -> None:
+        """Decrement stock for every line in ONE guarded UPDATE.
+
+        Each row is updated only if it has enough stock
+        (``inventory >= quantity``), so concurrent writers can never oversell;
+        if fewer rows than lines were updated, ``OutOfStock`` names the first
+        line that could not be filled (the caller's rollback undoes the rest).
+        """
+        table = Product.__table__
+        wanted = {product.id: quantity for quantity, product in lines}
+        amount = case(wanted, value=table.c.id)
+        rows = s.execute(
+            update(table)
+            .where(table.c.id.in_(list(wanted)), table.c.inventory >= amount)
+            .values(inventory=table.c.inventory - amount)
+            .returning(table.c.id, table.c.inventory)
+        ).all()
+        left = dict(rows)
+        for quantity, product in lines:
+            if product.id not in left:
+                available = s.scalar(select(table.c.inventory).where(table.c.id == product.id))
+                raise OutOfStock(product.name, quantity, available or 0)
+            set_committed_value(product, "inventory", left[product.id])
+
+    @staticmethod
+    def _delete_cart(s: Session, cart_id: uuid.UUID) -> None:
+        """Delete a cart and its lines.
+
+        Like Django's fast delete: when nobody listens to the delete signals
+        of carts or their items, two DELETE statements; otherwise through the
+        ORM, so pre_delete/post_delete are sent for each object.
+        """
+        if any(
+            sig.has_listeners(model)
+            for sig in (signals.pre_delete, signals.post_delete)
+            for model in (Cart, CartItem)
+        ):
+            cart = s.get(Cart, cart_id)
+            if cart is not None:
+                s.delete(cart)
+            return
+        s.execute(delete(CartItem.__table__).where(CartItem.__table__.c.cart_id == cart_id))
+        s.execute(delete(Cart.__table__).where(Cart.__table__.c.id == cart_id))
 
     def cancel_order(self, order_id: int) -> Order:
         """Cancel a placed order and put its items back in stock."""
