@@ -8,6 +8,7 @@ receiver, in a worker thread and in the UI after the session has closed.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import threading
@@ -18,10 +19,26 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import case, create_engine, delete, event, func, select, update
+from sqlalchemy import (
+    bindparam,
+    case,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
-from sqlalchemy.orm import Session, contains_eager, selectinload, sessionmaker
+from sqlalchemy.orm import (
+    Session,
+    contains_eager,
+    make_transient_to_detached,
+    selectinload,
+    sessionmaker,
+)
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.pool import StaticPool
 
@@ -45,6 +62,7 @@ from storeapp.domain.models import (
     Product,
     User,
     to_money,
+    utcnow,
 )
 
 USERNAME_RE = re.compile(r"^[\w.@+-]+\Z")
@@ -55,6 +73,46 @@ MAX_INVENTORY = 1_000_000_000
 MAX_PRICE = Decimal("1000000000")
 MIN_PASSWORD = 8
 PRODUCT_FIELDS = frozenset({"sku", "name", "unit_price", "inventory"})
+
+# Statements of the checkout path, built once (building them per call costs
+# more than running them).
+_CART_LINES = (
+    select(CartItem.quantity, Product)
+    .join(Product, CartItem.product_id == Product.id)
+    .where(CartItem.cart_id == bindparam("cart_id"))
+    .order_by(CartItem.id)
+)
+_CUSTOMER_WITH_USER = (
+    select(Customer)
+    .join(Customer.user)
+    .options(contains_eager(Customer.user))
+    .where(Customer.user_id == bindparam("user_id"))
+)
+_DELETE_CART_ITEMS = delete(CartItem.__table__).where(
+    CartItem.__table__.c.cart_id == bindparam("cart_id")
+)
+_DELETE_CART = delete(Cart.__table__).where(Cart.__table__.c.id == bindparam("cart_id"))
+_INSERT_ORDER = insert(Order.__table__).returning(Order.__table__.c.id)
+_INSERT_ITEMS = insert(OrderItem.__table__).returning(
+    OrderItem.__table__.c.id, sort_by_parameter_order=True
+)
+
+
+@functools.lru_cache(maxsize=32)
+def _take_stock_statement(lines: int) -> Any:
+    """``UPDATE products SET inventory = inventory - q WHERE id = :id AND
+    inventory >= q`` for ``lines`` products at once (q chosen per id)."""
+    table = Product.__table__
+    amount = case(
+        *[(table.c.id == bindparam(f"id{i}"), bindparam(f"q{i}")) for i in range(lines)]
+    )
+    return (
+        update(table)
+        .where(table.c.id.in_([bindparam(f"id{i}") for i in range(lines)]),
+               table.c.inventory >= amount)
+        .values(inventory=table.c.inventory - amount)
+        .returning(table.c.id, table.c.inventory)
+    )
 
 
 @dataclass(frozen=True)
@@ -619,22 +677,12 @@ class Store:
         with self.unit_of_work() as uow:
             s = uow.session
             # One query for the lines and their products, one for the buyer.
-            lines = s.execute(
-                select(CartItem.quantity, Product)
-                .join(Product, CartItem.product_id == Product.id)
-                .where(CartItem.cart_id == cart_id)
-                .order_by(CartItem.id)
-            ).all()
+            lines = s.execute(_CART_LINES, {"cart_id": cart_id}).all()
             if not lines:
                 if s.get(Cart, cart_id) is None:
                     raise NotFound(f"Cart {cart_id} does not exist.")
                 raise EmptyCart("The cart is empty: add a product before checking out.")
-            customer = s.scalar(
-                select(Customer)
-                .join(Customer.user)
-                .options(contains_eager(Customer.user))
-                .where(Customer.user_id == user_id)
-            )
+            customer = s.scalar(_CUSTOMER_WITH_USER, {"user_id": user_id})
             if customer is None:
                 if s.get(User, user_id) is None:
                     raise NotFound(f"User {user_id} does not exist.")
@@ -642,18 +690,62 @@ class Store:
                     f"User {user_id} has no customer profile (is the core listener loaded?)."
                 )
             self._take_stock(s, lines)
-            order_items = [
-                OrderItem(product=product, unit_price=product.unit_price, quantity=quantity)
-                for quantity, product in lines
-            ]
-            total = sum((i.line_total for i in order_items), Decimal("0.00"))
-            order = Order(customer=customer, total=total, items=order_items)
-            s.add(order)
+            order = self._insert_order(s, customer, lines)
             self._delete_cart(s, cart_id)
             uow.flush()
             signals.order_created.send_robust(Order, order=order)
             uow.flush()
             uow.commit()
+        return order
+
+    @staticmethod
+    def _insert_order(s: Session, customer: Customer, lines: Sequence[Any]) -> Order:
+        """Write the order and its items.
+
+        Through the ORM (so pre_save/post_save are sent for each row) when
+        anyone listens to those for Order or OrderItem; otherwise, like
+        Django's fast paths, two INSERT statements, and the Order handed to
+        receivers is built from what was written (detached, fully loaded).
+        """
+        if any(
+            sig.has_listeners(model)
+            for sig in (signals.pre_save, signals.post_save)
+            for model in (Order, OrderItem)
+        ):
+            items = [
+                OrderItem(product=product, unit_price=product.unit_price, quantity=quantity)
+                for quantity, product in lines
+            ]
+            total = sum((i.line_total for i in items), Decimal("0.00"))
+            order = Order(customer=customer, total=total, items=items)
+            s.add(order)
+            return order
+        total = sum((to_money(p.unit_price * q) for q, p in lines), Decimal("0.00"))
+        placed_at = utcnow()
+        conn = s.connection()
+        order_id = conn.execute(
+            _INSERT_ORDER,
+            {"customer_id": customer.id, "placed_at": placed_at,
+             "status": OrderStatus.PLACED, "total": total},
+        ).scalar_one()
+        item_ids = conn.execute(
+            _INSERT_ITEMS,
+            [{"order_id": order_id, "product_id": p.id, "unit_price": p.unit_price, "quantity": q}
+             for q, p in lines],
+        ).scalars().all()
+        order = Order(id=order_id, customer_id=customer.id, placed_at=placed_at,
+                      status=OrderStatus.PLACED, total=total)
+        items = []
+        for item_id, (quantity, product) in zip(item_ids, lines):
+            item = OrderItem(id=item_id, order_id=order_id, product_id=product.id,
+                             unit_price=product.unit_price, quantity=quantity)
+            set_committed_value(item, "product", product)
+            set_committed_value(item, "order", order)
+            make_transient_to_detached(item)
+            items.append(item)
+        set_committed_value(order, "items", items)
+        set_committed_value(order, "customer", customer)
+        make_transient_to_detached(order)
         return order
 
     @staticmethod
@@ -666,15 +758,11 @@ class Store:
         line that could not be filled (the caller's rollback undoes the rest).
         """
         table = Product.__table__
-        wanted = {product.id: quantity for quantity, product in lines}
-        amount = case(wanted, value=table.c.id)
-        rows = s.execute(
-            update(table)
-            .where(table.c.id.in_(list(wanted)), table.c.inventory >= amount)
-            .values(inventory=table.c.inventory - amount)
-            .returning(table.c.id, table.c.inventory)
-        ).all()
-        left = dict(rows)
+        params: dict[str, Any] = {}
+        for i, (quantity, product) in enumerate(lines):
+            params[f"id{i}"] = product.id
+            params[f"q{i}"] = quantity
+        left = dict(s.execute(_take_stock_statement(len(lines)), params).all())
         for quantity, product in lines:
             if product.id not in left:
                 available = s.scalar(select(table.c.inventory).where(table.c.id == product.id))
@@ -698,8 +786,8 @@ class Store:
             if cart is not None:
                 s.delete(cart)
             return
-        s.execute(delete(CartItem.__table__).where(CartItem.__table__.c.cart_id == cart_id))
-        s.execute(delete(Cart.__table__).where(Cart.__table__.c.id == cart_id))
+        s.execute(_DELETE_CART_ITEMS, {"cart_id": cart_id})
+        s.execute(_DELETE_CART, {"cart_id": cart_id})
 
     def cancel_order(self, order_id: int) -> Order:
         """Cancel a placed order and put its items back in stock."""
