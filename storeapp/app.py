@@ -105,6 +105,10 @@ def run(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    problem = display_problem()
+    if problem:
+        print(f"storeapp: {problem}", file=sys.stderr)
+        return 2
     from PySide6.QtWidgets import QApplication
 
     from storeapp.domain import DomainError
@@ -119,3 +123,40 @@ def run(
     if simulate and hasattr(window, "start_simulation"):
         window.start_simulation(simulate)
     return app.exec()
+
+
+XCB_PACKAGES = (
+    "libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 "
+    "libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 "
+    "libegl1 libgl1 libfontconfig1"
+)
+
+
+def display_problem(environ: dict[str, str] | None = None) -> str | None:
+    """Why a window cannot open here, in words (None if it can).
+
+    Qt's own failure is an abort with a hint; a new user deserves a sentence
+    and the command that fixes it.
+    """
+    import ctypes.util
+    import os
+
+    env = os.environ if environ is None else environ
+    if not sys.platform.startswith("linux"):
+        return None
+    platform = env.get("QT_QPA_PLATFORM", "")
+    if platform and not platform.startswith("xcb"):
+        return None
+    if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
+        return (
+            "no display found (DISPLAY is not set). Run it from a desktop session, "
+            "or on a headless machine under a virtual screen: "
+            "xvfb-run -a make run"
+        )
+    if env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
+        if ctypes.util.find_library("xcb-cursor") is None:
+            return (
+                "Qt needs X11 libraries that this system lacks (libxcb-cursor0 and "
+                f"friends). On Debian/Ubuntu: sudo apt-get install {XCB_PACKAGES}"
+            )
+    return None
