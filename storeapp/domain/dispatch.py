@@ -535,6 +535,8 @@ class Signal(blinker.Signal):
                 self.receivers.pop(receiver_id, None)
                 self._by_receiver.pop(receiver_id, None)
                 self._meta.pop(receiver_id, None)
+                with _streak_lock:  # a new receiver at this address starts clean
+                    _streaks.pop(receiver_id, None)
                 for key in [k for k, r in self._uids.items() if r == receiver_id]:
                     del self._uids[key]
             self._cache.clear()

@@ -97,7 +97,9 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(150), unique=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(255))
+    # Deferred: loaded only to check a password, so no query that lists
+    # users (and no SQL log of its rows) ever carries the hash.
+    password_hash: Mapped[str] = mapped_column(String(255), deferred=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     customer: Mapped[Customer | None] = relationship(

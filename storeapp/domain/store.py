@@ -9,6 +9,7 @@ receiver, in a worker thread and in the UI after the session has closed.
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import re
 import threading
@@ -36,6 +37,7 @@ from sqlalchemy.orm import (
     Session,
     contains_eager,
     make_transient_to_detached,
+    undefer,
     selectinload,
     sessionmaker,
 )
@@ -43,6 +45,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.pool import StaticPool
 
 from storeapp.domain import dispatch, passwords, signals
+from storeapp.domain.dispatch import safe_repr
 from storeapp.domain.errors import (
     DuplicateUser,
     EmptyCart,
@@ -181,9 +184,17 @@ def _price(value: Any) -> Decimal:
     return to_money(price)
 
 
+def shown(value: Any, limit: int = 40) -> str:
+    """A short, printable rendering of user input for an error message."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**limit:
+        return "(a number that large)"
+    text = safe_repr(value, limit)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _id(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
-        raise NotFound(f"{what} {value!r} does not exist.")
+        raise NotFound(f"{what} {shown(value)} does not exist.")
     return value
 
 
@@ -191,9 +202,24 @@ def _cart_id(value: Any) -> uuid.UUID:
     if isinstance(value, uuid.UUID):
         return value
     try:
+        if isinstance(value, int) and not isinstance(value, bool) and value > 2**128:
+            raise ValueError
         return uuid.UUID(str(value))
     except (ValueError, TypeError, AttributeError):
-        raise NotFound(f"Cart {value!r} does not exist.") from None
+        raise NotFound(f"Cart {shown(value)} does not exist.") from None
+
+
+def _search(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError("Search text must be text.", "search")
+    value = value.strip()
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError("Search text contains characters that are not allowed.", "search") from None
+    return value[:200] or None
 
 
 def validate_registration(username: Any, email: Any, password: Any) -> tuple[str, str, str]:
@@ -308,6 +334,26 @@ class UnitOfWork:
 # --------------------------------------------------------------------------
 
 
+class _RedactPasswordHashes(logging.Filter):
+    """SQL logging (echo, or DEBUG on sqlalchemy.engine) prints fetched rows;
+    the one query that must fetch a hash (authenticate) would log it."""
+
+    PATTERN = re.compile(r"scrypt\$[^'\",)\s]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:
+            return True
+        if "scrypt$" in message:
+            record.msg = self.PATTERN.sub("scrypt$<redacted>", message)
+            record.args = ()
+        return True
+
+
+logging.getLogger("sqlalchemy.engine.Engine").addFilter(_RedactPasswordHashes())
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -353,7 +399,9 @@ class Store:
             parsed = make_url(url)
         except ArgumentError as exc:
             raise ValidationError(f"Not a database URL: {url!r} ({exc}).", "db") from None
-        kwargs: dict[str, Any] = {"echo": echo}
+        # hide_parameters: SQL logs and error messages never carry values
+        # (a password hash is one).
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if parsed.get_backend_name() == "sqlite":
             if parsed.database in (None, "", ":memory:"):
                 kwargs.update(
@@ -465,8 +513,17 @@ class Store:
     def authenticate(self, username: str, password: str) -> User | None:
         if not isinstance(username, str) or not isinstance(password, str):
             return None
+        try:
+            username.encode("utf-8")
+            password.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
         with self._reading() as s:
-            user = s.scalar(select(User).where(User.username == username.strip()))
+            user = s.scalar(
+                select(User)
+                .options(undefer(User.password_hash))
+                .where(User.username == username.strip())
+            )
         if user is None:
             passwords.check_password(password, passwords.make_password("x" * 8))
             return None
@@ -522,8 +579,11 @@ class Store:
         product_id = _id(product_id, "Product")
         unknown = set(changes) - PRODUCT_FIELDS
         if unknown:
+            names = sorted(shown(k, 30) for k in unknown)
             raise ValidationError(
-                f"Unknown product field(s): {', '.join(sorted(unknown))}.", sorted(unknown)[0]
+                f"Unknown product field(s): {', '.join(names)}. "
+                f"Allowed: {', '.join(sorted(PRODUCT_FIELDS))}.",
+                "product",
             )
         clean: dict[str, Any] = {}
         if "sku" in changes:
@@ -579,8 +639,9 @@ class Store:
     def list_products(self, search: str | None = None) -> list[Product]:
         with self._reading() as s:
             query = select(Product).order_by(Product.name, Product.id)
+            search = _search(search)
             if search:
-                pattern = f"%{search.strip()}%"
+                pattern = f"%{search}%"
                 query = query.where(Product.name.ilike(pattern) | Product.sku.ilike(pattern))
             return list(s.scalars(query))
 
@@ -845,6 +906,12 @@ class Store:
             user_id = _id(user_id, "User")
             query = query.join(Order.customer).where(Customer.user_id == user_id)
         if status is not None:
+            if status not in (OrderStatus.PLACED, OrderStatus.CANCELLED):
+                raise ValidationError(
+                    f"Unknown order status {shown(status)}: use "
+                    f"{OrderStatus.PLACED!r} or {OrderStatus.CANCELLED!r}.",
+                    "status",
+                )
             query = query.where(Order.status == status)
         if limit is not None:
             query = query.limit(_int(limit, "limit", "Limit", 1, MAX_ID))

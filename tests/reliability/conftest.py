@@ -1,18 +1,24 @@
 """Fixtures for the reliability suite: seeded databases, snapshots, child processes.
 
-* ``seed``: one SQLite file per session with two registered users (each with
-  a Customer, made while the core listener was connected) and four products.
+* ``seed`` (session): one SQLite file with two registered users (each with a
+  Customer, made while the core listener was connected) and four products.
   Registration costs ~40 ms of scrypt, so the suite registers these once and
   copies the file (SQLite's backup API) wherever it needs a fresh database.
-* ``clone_store``: a function returning a context manager that opens a fresh
-  copy of the seed. Session-scoped, so hypothesis tests can use it (hypothesis
-  refuses function-scoped fixtures: they would be shared by every example).
-* ``db_snapshot(store)``: every row of every table, to prove that a refused
-  request wrote nothing.
-* ``assert_secret_absent(text, secrets)``: fails, without printing the secret,
-  if any secret (or its repr-escaped form) occurs in ``text``.
-* ``spawn_child``: runs a script under ``sys.executable`` with pipes, and kills
-  whatever is still running at teardown (by pid).
+* ``clone_store`` (session): ``with clone_store() as store:`` opens a fresh
+  copy of the seed (or of another template file). Session-scoped so that
+  hypothesis tests can use it: hypothesis refuses function-scoped fixtures,
+  which would be shared by all the examples of a test.
+* ``seeded_store``: a fresh copy of the seed for one test.
+* ``snapshot`` (session): :func:`db_snapshot`, every row of every table, to
+  prove that a refused request wrote nothing.
+* ``secret_absent`` (session): :func:`assert_secret_absent`, which fails
+  without printing the secret if a secret (or its repr-escaped form) occurs
+  in a text (a log record, a payload's repr, an email file, an export).
+* ``spawn_child``: runs a script with ``sys.executable``, talks to it over
+  pipes (``Child``), and kills whatever still runs at teardown (by pid).
+
+Test modules cannot import this file by name (pytest imports every
+conftest.py as ``conftest``), hence the helpers offered as fixtures.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from sqlalchemy import select
 import storeapp
 from storeapp.domain import Store
 from storeapp.domain.models import Base
+from storeapp.domain.signals import post_save
 from storeapp.listeners import core
 
 REPO_ROOT = Path(storeapp.__file__).resolve().parent.parent
@@ -71,14 +78,7 @@ class Seed:
 
     def copy_to(self, dest: Path) -> Path:
         """Copy the seed into ``dest`` (a new file) and return it."""
-        src = sqlite3.connect(self.path)
-        dst = sqlite3.connect(dest)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-            src.close()
-        return dest
+        return copy_db(self.path, dest)
 
 
 def sqlite_url(path: Path) -> str:
@@ -89,11 +89,16 @@ def sqlite_url(path: Path) -> str:
 def seed(tmp_path_factory: pytest.TempPathFactory) -> Seed:
     path = tmp_path_factory.mktemp("seed") / "seed.sqlite3"
     store = Store.open(sqlite_url(path))
+    core_was_connected = any(
+        info.dispatch_uid == "core.create_customer_for_new_user"
+        for info in post_save.receivers_info()
+    )
     core.ready()  # new users get a Customer, as in the app
     try:
         users = {name: store.register_user(name, email, pw).id for name, email, pw in SEED_USERS}
     finally:
-        core.shutdown()
+        if not core_was_connected:
+            core.shutdown()
     stock: dict[int, int] = {}
     prices: dict[int, Decimal] = {}
     for sku, name, price, inventory in SEED_PRODUCTS:
@@ -106,17 +111,33 @@ def seed(tmp_path_factory: pytest.TempPathFactory) -> Seed:
     return Seed(path=path, users=users, stock=stock, prices=prices)
 
 
+def copy_db(src: Path, dest: Path) -> Path:
+    """Copy a SQLite database with the backup API (safe with WAL files)."""
+    source = sqlite3.connect(src)
+    target = sqlite3.connect(dest)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+    return dest
+
+
 @pytest.fixture(scope="session")
 def clone_store(
     seed: Seed, tmp_path_factory: pytest.TempPathFactory
-) -> Callable[[], AbstractContextManager[Store]]:
-    """``with clone_store() as store:`` opens a fresh copy of the seed."""
+) -> Callable[..., AbstractContextManager[Store]]:
+    """``with clone_store() as store:`` opens a fresh copy of the seed.
+
+    ``clone_store(path)`` copies another database instead (a richer template
+    a test module built once).
+    """
     root = tmp_path_factory.mktemp("clones")
     counter = itertools.count()
 
     @contextmanager
-    def clone() -> Iterator[Store]:
-        path = seed.copy_to(root / f"clone-{next(counter)}.sqlite3")
+    def clone(template: Path | None = None) -> Iterator[Store]:
+        path = copy_db(template or seed.path, root / f"clone-{next(counter)}.sqlite3")
         store = Store.open(sqlite_url(path))
         try:
             yield store
@@ -127,7 +148,7 @@ def clone_store(
 
 
 @pytest.fixture
-def seeded_store(clone_store: Callable[[], AbstractContextManager[Store]]) -> Iterator[Store]:
+def seeded_store(clone_store: Callable[..., AbstractContextManager[Store]]) -> Iterator[Store]:
     with clone_store() as store:
         yield store
 

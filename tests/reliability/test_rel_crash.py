@@ -33,9 +33,18 @@ STOCK = 1_000_000  # never the limit here: the test is about crashes
 CHILD = r"""
 import json, random, sys
 from storeapp.domain import Store
+from storeapp.domain.models import CartItem, OrderItem
+from storeapp.domain.signals import post_save, pre_delete
 
 db, user_id, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 product_ids = json.loads(sys.argv[4])
+if sys.argv[5] == "orm":
+    # Someone listens to order items' and cart items' model signals: place_order
+    # writes through the ORM instead of its plain INSERT/DELETE fast path.
+    def noop(sender, **kwargs):
+        pass
+    post_save.connect(noop, sender=OrderItem, weak=False)
+    pre_delete.connect(noop, sender=CartItem, weak=False)
 rng = random.Random(seed)
 store = Store.open(f"sqlite:///{db}")
 print("ready", flush=True)
@@ -84,8 +93,9 @@ def run_until_killed(
     spawn_child: Callable[..., Child], db: Path, user_id: int, product_ids: list[int],
     rng: random.Random,
 ) -> Transcript:
+    path = rng.choice(["orm", "fast"])
     child = spawn_child(
-        CHILD, str(db), str(user_id), str(rng.randrange(2**32)), json.dumps(product_ids)
+        CHILD, str(db), str(user_id), str(rng.randrange(2**32)), json.dumps(product_ids), path
     )
     lines: list[str] = []
     first = child.readline()
