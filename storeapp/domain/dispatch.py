@@ -604,7 +604,12 @@ class Signal(blinker.Signal):
         """Receivers for ``sender`` in connection order (cached)."""
         if not self.receivers:
             return ()
-        sender_id = ANY_ID if sender is None else make_id(sender)
+        if sender is None:
+            sender_id: Any = ANY_ID
+        elif sender.__class__ is type or isinstance(sender, type):
+            sender_id = id(sender)  # what make_id gives a class, without its checks
+        else:
+            sender_id = make_id(sender)
         entries = self._cache.get(sender_id)
         if entries is None:
             with self._lock:
@@ -612,7 +617,7 @@ class Signal(blinker.Signal):
                 if sender_id is not ANY_ID:
                     ids |= self._by_sender.get(sender_id, set())
                 entries = tuple(
-                    (rid, ref, self._meta.get(rid, (False, None))[0])
+                    (ref, isinstance(ref, weakref.ref), self._meta.get(rid, (False, None))[0])
                     for rid, ref in self.receivers.items()
                     if rid in ids
                 )
@@ -621,8 +626,8 @@ class Signal(blinker.Signal):
 
     def live_receivers(self, sender: Any) -> Iterator[tuple[Callable[..., Any], bool]]:
         """Yield ``(receiver, on_commit)`` for ``sender``, dropping dead refs."""
-        for _rid, ref, deferred in self._entries(sender):
-            if isinstance(ref, weakref.ref):
+        for ref, weak, deferred in self._entries(sender):
+            if weak:
                 fn = ref()
                 if fn is None:
                     continue
@@ -637,10 +642,11 @@ class Signal(blinker.Signal):
         if self.is_muted:
             return []
         responses = []
-        for _rid, ref, deferred in self._entries(sender):
-            fn = ref() if isinstance(ref, weakref.ref) else ref
-            if fn is None:
-                continue
+        for fn, weak, deferred in self._entries(sender):
+            if weak:
+                fn = fn()
+                if fn is None:
+                    continue
             if deferred and _tx.stack:
                 _tx.stack[-1].append(_DeferredCall(fn, self, sender, kwargs))
                 responses.append((fn, DEFERRED))
@@ -655,10 +661,11 @@ class Signal(blinker.Signal):
         if self.is_muted:
             return []
         responses = []
-        for _rid, ref, deferred in self._entries(sender):
-            fn = ref() if isinstance(ref, weakref.ref) else ref
-            if fn is None:
-                continue
+        for fn, weak, deferred in self._entries(sender):
+            if weak:
+                fn = fn()
+                if fn is None:
+                    continue
             if deferred and _tx.stack:
                 _tx.stack[-1].append(_DeferredCall(fn, self, sender, kwargs))
                 responses.append((fn, DEFERRED))
