@@ -16,6 +16,8 @@ or an import path), ``from_address``, ``smtp_host``, ``smtp_port``,
 
 from __future__ import annotations
 
+import email
+import email.policy
 import itertools
 import logging
 import threading
@@ -52,18 +54,29 @@ logger = logging.getLogger("storeapp.email")
 MAX_RECORDS = 1000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EmailRecord:
     """One message and what became of it. Immutable: a status change makes
-    a new record with the same ``id``."""
+    a new record with the same ``id``.
+
+    The message is kept as its bytes (about 1 KB) and parsed again when
+    someone reads it: an EmailMessage object costs tens of KB, and the log
+    keeps the last thousand.
+    """
 
     id: int
     time: datetime
     to: str
     subject: str
     status: str
-    message: EmailMessage | None
+    raw: bytes | None
     kind: str = ""
+
+    @property
+    def message(self) -> EmailMessage | None:
+        if self.raw is None:
+            return None
+        return email.message_from_bytes(self.raw, policy=email.policy.default)  # type: ignore[return-value]
 
     @property
     def failed(self) -> bool:
@@ -490,7 +503,8 @@ class EmailLogPlugin(ListenerPlugin):
         to = str(message["To"]) if message is not None else fallback_to
         subject = str(message["Subject"]) if message is not None else fallback_subject
         with self._lock:
-            record = EmailRecord(next(self._ids), now, to, subject, status, message, kind)
+            raw = bytes(message) if message is not None else None
+            record = EmailRecord(next(self._ids), now, to, subject, status, raw, kind)
             self._records[record.id] = record
             self.total += 1
             while len(self._records) > MAX_RECORDS:
