@@ -141,11 +141,13 @@ def test_rush_hour_of_2000_orders_keeps_the_window_responsive_and_panels_equal_t
     assert redraws < 2000 / 4
     print(f"\nrush hour: {result.rate:.0f} orders/s, max GUI stall {beat.max_gap * 1000:.1f} ms, "
           f"{redraws} analytics redraws in {elapsed:.1f} s")
-    # The event loop kept running all along (a frozen window would show one
-    # gap as long as the whole run). 50 ms is the benchmark's target
-    # (make bench); here a generous bound that a shared CI machine can keep.
+    # The event loop kept running all along: a window frozen by the burst
+    # would show one gap as long as the run. The 50 ms stall target is
+    # measured by `make bench` (wall-clock limits do not belong in tests on
+    # a shared machine); here: beats kept coming, on average at least every
+    # 50 ms, and no single gap took a tenth of the run.
     assert beat.beats > elapsed / 0.05
-    assert beat.max_gap < 0.5
+    assert beat.max_gap < elapsed / 10
     assert "2,000 orders placed" in window.message.text()
 
 
