@@ -452,8 +452,8 @@ class EmailLogPlugin(ListenerPlugin):
         self._submit(
             "welcome",
             lambda frm: mail.welcome_message(from_address=frm, username=username, email=email),
-            fallback_to=email,
-            fallback_subject=f"Welcome to storeapp, {username}",
+            to=f"{username} <{email}>",
+            subject=f"Welcome to storeapp, {username}",
         )
 
     def _on_order_created(self, sender: Any = None, order: Any = None, **kwargs: Any) -> None:
@@ -484,33 +484,39 @@ class EmailLogPlugin(ListenerPlugin):
                 lines=lines,
                 total=total,
             ),
-            fallback_to=email,
-            fallback_subject=f"Your storeapp order #{number}",
+            to=f"{username} <{email}>",
+            subject=f"Your storeapp order #{number}",
         )
 
-    def _submit(self, kind: str, build: Any, *, fallback_to: str, fallback_subject: str) -> None:
+    def _submit(self, kind: str, build: Any, *, to: str, subject: str) -> None:
+        """Record the email as queued and hand the building and the sending
+        to the delivery thread: the committing thread (often the GUI thread,
+        or a rush of orders) only copies a few strings."""
         with self._lock:
             if not self._enabled or self.delivery is None:
                 return  # a hook queued before shutdown() ran after it
             delivery, from_address = self.delivery, self.from_address
-        now = datetime.now().astimezone()
-        try:
-            message: EmailMessage | None = build(from_address)
-            status = mail.STATUS_QUEUED
-        except Exception as exc:
-            logger.exception("Building the %s email failed", kind)
-            message, status = None, mail.FAILED_PREFIX + f"could not build the message ({mail.describe_error(exc)})"
-        to = str(message["To"]) if message is not None else fallback_to
-        subject = str(message["Subject"]) if message is not None else fallback_subject
-        with self._lock:
-            raw = bytes(message) if message is not None else None
-            record = EmailRecord(next(self._ids), now, to, subject, status, raw, kind)
+            record = EmailRecord(
+                next(self._ids), datetime.now().astimezone(), to, subject,
+                mail.STATUS_QUEUED, None, kind,
+            )
             self._records[record.id] = record
             self.total += 1
             while len(self._records) > MAX_RECORDS:
                 del self._records[next(iter(self._records))]
-        if message is not None:
-            delivery.put(record.id, message)
+
+        def make() -> EmailMessage:
+            message: EmailMessage = build(from_address)
+            raw = bytes(message)
+            with self._lock:
+                current = self._records.get(record.id)
+                if current is not None:
+                    self._records[record.id] = replace(
+                        current, raw=raw, to=str(message["To"]), subject=str(message["Subject"])
+                    )
+            return message
+
+        delivery.put(record.id, make)
         self._schedule_refresh()
 
     def _on_status(self, record_id: int, status: str) -> None:

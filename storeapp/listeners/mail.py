@@ -440,8 +440,10 @@ class DeliveryQueue:
     def thread(self) -> threading.Thread | None:
         return self._thread
 
-    def put(self, key: Any, message: EmailMessage) -> None:
-        """Queue ``message``; returns at once."""
+    def put(self, key: Any, message: EmailMessage | Callable[[], EmailMessage]) -> None:
+        """Queue ``message`` (or a function that builds it, called on the
+        delivery thread: building a MIME message is the slow part); returns
+        at once."""
         with self._lock:
             if self._closed:
                 closed = True
@@ -507,6 +509,15 @@ class DeliveryQueue:
                 if self._abandon.is_set():
                     self._report(key, FAILED_PREFIX + ABANDONED)
                     continue
+                if not isinstance(message, EmailMessage):
+                    try:
+                        message = message()
+                    except Exception as exc:
+                        logger.exception("Building an email failed")
+                        self._report(
+                            key, FAILED_PREFIX + f"could not build the message ({describe_error(exc)})"
+                        )
+                        continue
                 if not connected:
                     connected = True
                     try:
