@@ -1,0 +1,328 @@
+"""The inspector's ring buffer and formatting helpers: plain Python, no
+QApplication, no disk (the module imports PySide6, but these parts never
+touch it)."""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import json
+import threading
+import weakref
+from typing import Any
+
+import pytest
+
+from storeapp.domain import dispatch
+from storeapp.domain.dispatch import ReceiverCall, SendRecord, Signal
+from storeapp.listeners import HeadlessHost
+from storeapp.listeners.inspector import (
+    DEFAULT_MAX_SENDS,
+    InspectorPlugin,
+    SendBuffer,
+    format_time,
+    outcome,
+    record_to_dict,
+    total_duration,
+)
+
+_seqs = itertools.count(1_000_000)
+
+
+def make_record(signal: str = "thing_happened", *calls: ReceiverCall, seq: int | None = None) -> SendRecord:
+    return SendRecord(
+        seq=next(_seqs) if seq is None else seq,
+        time=1_700_000_000.25,
+        signal=signal,
+        sender="Thing",
+        kwargs="thing=<Thing id=1>",
+        robust=True,
+        thread="MainThread",
+        calls=list(calls),
+    )
+
+
+def fill(buffer: SendBuffer, count: int) -> list[SendRecord]:
+    records = [make_record() for _ in range(count)]
+    for record in records:
+        buffer.push(record)
+    return records
+
+
+# -- the ring buffer -----------------------------------------------------------
+
+
+def test_only_the_first_push_after_a_drain_asks_for_a_drain() -> None:
+    buffer = SendBuffer(10)
+    assert buffer.push(make_record()) is True
+    assert buffer.push(make_record()) is False
+    assert buffer.touch(123) is False
+    buffer.drain()
+    assert buffer.touch(123) is True  # a change alone also asks for one
+    assert buffer.push(make_record()) is False
+    buffer.drain()
+    assert buffer.push(make_record()) is True
+
+
+def test_pushed_records_reach_the_ring_only_when_drained_in_push_order() -> None:
+    buffer = SendBuffer(10)
+    records = fill(buffer, 3)
+    assert len(buffer) == 0 and buffer.pending_count() == 3
+    drained = buffer.drain()
+    assert [r for _a, r in drained.added] == records
+    assert [a for a, _r in drained.added] == [0, 1, 2]
+    assert buffer.records() == records
+    assert (buffer.first, buffer.end) == (0, 3)
+    assert buffer.pending_count() == 0
+
+
+def test_the_ring_keeps_the_newest_maxlen_and_forgets_the_rest() -> None:
+    buffer = SendBuffer(50)
+    records = fill(buffer, 200)
+    drained = buffer.drain()
+    assert len(buffer) == 50
+    assert buffer.records() == records[-50:]
+    assert drained.evicted == 150 and buffer.evicted == 150
+    assert (buffer.first, buffer.end) == (150, 200)
+    assert buffer.position(records[0].seq) is None
+    assert buffer.position(records[-1].seq) == 199
+    assert len(buffer._where) == 50  # the seq index is bounded too
+
+
+def test_draining_in_small_batches_evicts_from_the_front() -> None:
+    buffer = SendBuffer(5)
+    seen: list[SendRecord] = []
+    evicted = 0
+    for _ in range(7):
+        seen += fill(buffer, 3)
+        evicted += buffer.drain().evicted
+    assert buffer.records() == seen[-5:]
+    assert evicted == len(seen) - 5
+    assert [a for a, _r in buffer.entries()] == list(range(16, 21))
+    assert buffer.entries(19) == [(19, seen[19]), (20, seen[20])]
+
+
+def test_the_pending_list_is_bounded_when_nobody_drains() -> None:
+    buffer = SendBuffer(20)
+    records = fill(buffer, 1000)
+    assert buffer.pending_count() == 20
+    drained = buffer.drain()
+    assert buffer.records() == records[-20:]
+    assert drained.evicted == 980
+    assert (buffer.first, buffer.end) == (980, 1000)
+
+
+def test_a_record_sent_by_a_receiver_keeps_its_arrival_place_not_its_seq() -> None:
+    buffer = SendBuffer(10)
+    outer, inner = make_record("outer", seq=10), make_record("inner", seq=11)
+    buffer.push(inner)  # the nested send reports first
+    buffer.push(outer)
+    buffer.drain()
+    assert [r.signal for r in buffer.records()] == ["inner", "outer"]
+    assert buffer.position(11) == 0 and buffer.position(10) == 1
+
+
+def test_touched_records_are_reported_once_and_only_while_kept() -> None:
+    buffer = SendBuffer(3)
+    records = fill(buffer, 3)
+    buffer.drain()
+    buffer.touch(records[1].seq)
+    buffer.touch(records[1].seq)
+    buffer.touch(999_999_999)  # unknown (or long gone): ignored
+    assert buffer.drain().updated == {records[1].seq}
+    assert buffer.drain().updated == frozenset()
+    # Touched while still pending: reported with its arrival.
+    late = make_record()
+    buffer.push(late)
+    buffer.touch(late.seq)
+    buffer.touch(records[0].seq)  # evicted by this very drain
+    drained = buffer.drain()
+    assert drained.updated == {late.seq}
+
+
+def test_too_many_changes_collapse_into_everything_changed() -> None:
+    buffer = SendBuffer(4)
+    fill(buffer, 4)
+    buffer.drain()
+    for seq in range(100):
+        buffer.touch(seq)
+    assert len(buffer._touched) < 4  # bounded
+    drained = buffer.drain()
+    assert drained.all_updated
+    assert not buffer.drain().all_updated
+
+
+def test_clear_forgets_everything_and_arrivals_keep_counting() -> None:
+    buffer = SendBuffer(10)
+    fill(buffer, 4)
+    buffer.drain()
+    fill(buffer, 2)  # still pending: cleared too
+    assert buffer.clear() == 6
+    assert len(buffer) == 0 and buffer.pending_count() == 0 and not buffer._where
+    assert buffer.first == buffer.end == 6
+    record = make_record()
+    buffer.push(record)
+    assert buffer.drain().added == [(6, record)]
+    assert buffer.drain().evicted == 0
+
+
+def test_resize_keeps_the_newest() -> None:
+    buffer = SendBuffer(10)
+    records = fill(buffer, 10)
+    buffer.drain()
+    assert buffer.resize(4) == 6
+    assert buffer.records() == records[-4:]
+    assert buffer.maxlen == 4
+    more = fill(buffer, 2)
+    buffer.drain()
+    assert buffer.records() == records[-2:] + more
+    with pytest.raises(ValueError):
+        buffer.resize(0)
+    with pytest.raises(TypeError):
+        SendBuffer("10")  # type: ignore[arg-type]
+
+
+def test_pushes_from_many_threads_while_draining_lose_nothing_that_fits() -> None:
+    buffer = SendBuffer(500)
+    threads_n, per_thread = 8, 1000
+    start = threading.Barrier(threads_n + 1)
+    done = threading.Event()
+    drained_total = 0
+    evicted_total = 0
+
+    def producer() -> None:
+        start.wait()
+        for _ in range(per_thread):
+            buffer.push(make_record())
+
+    producers = [threading.Thread(target=producer) for _ in range(threads_n)]
+    for thread in producers:
+        thread.start()
+    start.wait()
+    while not done.is_set():
+        drained = buffer.drain()
+        drained_total += len(drained.added)
+        evicted_total += drained.evicted
+        if not any(t.is_alive() for t in producers):
+            done.set()
+    for thread in producers:
+        thread.join()
+    drained = buffer.drain()
+    drained_total += len(drained.added)
+    evicted_total += drained.evicted
+    total = threads_n * per_thread
+    assert len(buffer) == 500
+    arrivals = [a for a, _r in buffer.entries()]
+    assert arrivals == list(range(total - 500, total))
+    assert len({r.seq for r in buffer.records()}) == 500
+    assert len(buffer) + evicted_total == total
+    assert drained_total <= total
+
+
+# -- helpers -----------------------------------------------------------------
+
+
+def test_time_is_shown_to_the_millisecond() -> None:
+    text = format_time(1_700_000_000.25)
+    hours, minutes, rest = text.split(":")
+    seconds, millis = rest.split(".")
+    assert len(hours) == len(minutes) == len(seconds) == 2
+    assert millis == "250"
+
+
+def test_outcome_names_what_happened() -> None:
+    ok = ReceiverCall("m.ok", "m", "ok", duration=0.002)
+    err = ReceiverCall("m.bad", "m", "error", duration=0.001, error="ValueError: x")
+    deferred = ReceiverCall("m.later", "m", "deferred", on_commit=True)
+    dropped = ReceiverCall("m.later", "m", "dropped by rollback", on_commit=True)
+    skipped = ReceiverCall("m.only_user", "m", "skipped: sender filter (User)")
+    assert outcome(make_record("s", ok)) == "ok"
+    assert outcome(make_record("s")) == "no receivers"
+    assert outcome(make_record("s", skipped)) == "skipped"
+    assert outcome(make_record("s", ok, err, deferred)) == "1 failed, 1 deferred"
+    assert outcome(make_record("s", ok, dropped)) == "1 dropped by rollback"
+    raised = make_record("s", err)
+    raised.robust = False
+    assert outcome(raised) == "1 failed (raised to the sender)"
+    muted = make_record("s", ReceiverCall("m.ok", "m", "skipped: signal muted"))
+    muted.muted = True
+    assert outcome(muted) == "muted"
+    assert total_duration(make_record("s", ok, err, deferred)) == pytest.approx(0.003)
+    assert total_duration(make_record("s", deferred)) is None
+
+
+def test_a_record_becomes_json_with_its_calls() -> None:
+    err = ReceiverCall("m.bad", "m", "error", duration=0.001, error="ValueError: x",
+                       traceback="Traceback (most recent call last):\n...")
+    record = make_record("order_created", ReceiverCall("m.ok", "m", "ok", duration=0.0005, result="None"), err)
+    data = json.loads(json.dumps(record_to_dict(record, lambda module: f"plugin-of-{module}")))
+    assert data["signal"] == "order_created" and data["seq"] == record.seq
+    assert data["failed"] is True and data["outcome"] == "1 failed"
+    assert [c["status"] for c in data["calls"]] == ["ok", "error"]
+    assert data["calls"][1]["traceback"].startswith("Traceback")
+    assert data["calls"][0]["plugin"] == "plugin-of-m"
+    assert data["calls"][0]["duration_ms"] == pytest.approx(0.5)
+
+
+# -- the plugin without a window ------------------------------------------------
+
+
+def test_the_plugin_observes_sends_only_while_enabled(tmp_path: Any) -> None:
+    plugin = InspectorPlugin(HeadlessHost(store=None, data_dir=tmp_path), max_sends=5)
+    probe = Signal("a probe", name="probe")
+    seen: list[Any] = []
+
+    def receiver(sender: Any, **kwargs: Any) -> str:
+        seen.append(kwargs)
+        return "fine"
+
+    probe.connect(receiver, weak=False)
+    try:
+        plugin.ready()
+        assert dispatch.get_observer() is plugin._observer
+        for i in range(8):
+            probe.send_robust("me", n=i)
+        assert len(plugin.buffer) == 5  # bounded; the headless host flushes at once
+        last = plugin.buffer.records()[-1]
+        assert last.signal == "probe" and last.kwargs == "n=7"
+        assert [(c.status, c.result) for c in last.calls] == [("ok", "'fine'")]
+        plugin.shutdown()
+        assert dispatch.get_observer() is None
+        probe.send_robust("me", n=99)
+        assert plugin.buffer.records()[-1].kwargs == "n=7"
+        assert len(seen) == 9  # the receiver itself never noticed
+    finally:
+        probe.disconnect(receiver)
+        dispatch.set_observer(None)
+
+
+def test_shutdown_leaves_someone_elses_observer_alone(tmp_path: Any) -> None:
+    plugin = InspectorPlugin(HeadlessHost(store=None, data_dir=tmp_path))
+    assert plugin.buffer.maxlen == DEFAULT_MAX_SENDS
+    other = object()
+    try:
+        plugin.ready()
+        dispatch.set_observer(other)
+        plugin.shutdown()
+        assert dispatch.get_observer() is other
+    finally:
+        dispatch.set_observer(None)
+
+
+def test_the_max_sends_setting_sizes_the_buffer(tmp_path: Any) -> None:
+    host = HeadlessHost(store=None, data_dir=tmp_path, settings={"inspector/max_sends": "50"})
+    plugin = InspectorPlugin(host)
+    assert plugin.buffer.maxlen == 50
+    assert plugin.view_rows == 50  # never more rows than sends kept
+    host.settings.update({"inspector/max_sends": "lots", "inspector/view_rows": "300"})
+    plugin = InspectorPlugin(host)
+    assert (plugin.buffer.maxlen, plugin.view_rows) == (DEFAULT_MAX_SENDS, 300)
+
+
+def test_evicted_records_are_garbage() -> None:
+    buffer = SendBuffer(10)
+    refs = [weakref.ref(record) for record in fill(buffer, 200)]
+    buffer.drain()
+    gc.collect()
+    alive = [ref() for ref in refs if ref() is not None]
+    assert alive == buffer.records()
