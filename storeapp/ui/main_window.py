@@ -60,6 +60,7 @@ DOCK_AREAS = {
     "emailLogDock": Qt.DockWidgetArea.BottomDockWidgetArea,
     "inventoryDock": Qt.DockWidgetArea.RightDockWidgetArea,
     "analyticsDock": Qt.DockWidgetArea.RightDockWidgetArea,
+    "signalInspectorDock": Qt.DockWidgetArea.BottomDockWidgetArea,
 }
 
 ERROR_STYLE = "color: #c62828;"
@@ -143,6 +144,7 @@ class MainWindow(QMainWindow):
         self.last_simulation: SimulationResult | None = None
         for record in manager.records():
             self._sync_plugin(record)
+        self._arrange_docks()
         self._connect_domain()
         self.reload_products()
         self.reload_customers()
@@ -150,8 +152,10 @@ class MainWindow(QMainWindow):
         self.refresh_cart(None)
         for view in (self.product_table, self.cart_table, self.order_table):
             view.resizeColumnsToContents()
-        self.cart_table.setColumnWidth(0, 170)
-        self.order_table.setColumnWidth(1, 120)
+        # Sized for content that is not there yet at start-up.
+        self.cart_table.setColumnWidth(0, 140)
+        for column, width in enumerate((70, 120, 80, 50, 80)):
+            self.order_table.setColumnWidth(column, width)
         for notice in notices or ():
             self.notify(notice)
 
@@ -660,6 +664,24 @@ class MainWindow(QMainWindow):
             self.show_error(f"{text} {result.errors[0]}")
         else:
             self.show_info(text)
+
+    def _arrange_docks(self) -> None:
+        """Email log and inspector side by side at the bottom; inventory
+        above analytics on the right."""
+        by_name = {d.objectName(): d for d in self.docks.values()}
+        email, inspector = by_name.get("emailLogDock"), by_name.get("signalInspectorDock")
+        if email is not None and inspector is not None:
+            self.splitDockWidget(email, inspector, Qt.Orientation.Horizontal)
+            self.resizeDocks([email, inspector], [45, 55], Qt.Orientation.Horizontal)
+        inventory, analytics = by_name.get("inventoryDock"), by_name.get("analyticsDock")
+        if inventory is not None and analytics is not None:
+            self.resizeDocks([inventory, analytics], [40, 60], Qt.Orientation.Vertical)
+        right = [d for d in (inventory, analytics) if d is not None]
+        if right:
+            self.resizeDocks(right[:1], [440], Qt.Orientation.Horizontal)
+        bottom = [d for d in (email, inspector) if d is not None]
+        if bottom:
+            self.resizeDocks(bottom[:1], [300], Qt.Orientation.Vertical)
 
     def open_plugins_dialog(self) -> PluginsDialog:
         if self.plugins_dialog is None:
