@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QTabWidget, QTreeView
 
 from storeapp.app import build
 
@@ -29,7 +29,7 @@ def settle(app: QApplication, ms: int = 400) -> None:
 def main() -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     data = Path(tempfile.mkdtemp(prefix="storeapp-shot-"))
-    plugins = sys.argv[1].split(",") if len(sys.argv) > 1 else None
+    plugins = sys.argv[1].split(",") if len(sys.argv) > 1 and sys.argv[1] else None
     window = build(f"sqlite:///{data / 'shot.db'}", plugins, data_dir=data, demo=True)
     window.resize(1600, 1000)
     window.show()
@@ -48,7 +48,26 @@ def main() -> int:
     settle(app, 300)
     OUT.mkdir(exist_ok=True)
     name = sys.argv[2] if len(sys.argv) > 2 else "window.png"
-    window.grab().save(str(OUT / name))
+    if "rush" in name:
+        # The inspector during a rush hour: the whole screen, so the
+        # progress dialog shows too.
+        for product in store.list_products():
+            store.update_product(product.id, inventory=100_000)
+        tabs = window.findChild(QTabWidget, "inspectorTabs")
+        simulation = window.start_simulation(2000, seed=3)
+        settle(app, 2500)
+        if tabs is not None:
+            view = window.findChild(QTreeView, "inspectorTimeline")
+            if view is not None and view.model().rowCount():
+                last = view.model().index(view.model().rowCount() - 1, 0)
+                view.expand(last)
+                view.scrollTo(last)
+        settle(app, 400)
+        app.primaryScreen().grabWindow(0).save(str(OUT / name))
+        simulation.cancel()
+        settle(app, 500)
+    else:
+        window.grab().save(str(OUT / name))
     print(OUT / name)
     window.close()
     return 0
