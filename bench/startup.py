@@ -1,0 +1,138 @@
+"""Benchmark 4: start-up, in fresh processes, against a bare Qt window.
+
+Three child scripts (``bench/scripts``), each run with ``sys.executable``:
+
+* ``startup_bare.py``: QApplication + QMainWindow, shown; prints ``painted``
+  on its first paint event;
+* ``startup_bare.py --imports``: the same after importing ``sqlalchemy.orm``
+  and ``PySide6.QtCharts`` (what storeapp needs beyond a bare window);
+* ``startup_storeapp.py``: storeapp's ``build()`` (default plugins) on a
+  prepared SQLite file + ``show()``; prints ``built``, ``painted``, then
+  ``ready`` once painted with no coalesced panel refresh left to run.
+
+The parent times each line from just before ``Popen`` (so interpreter start
+is in every figure). One warm-up run of each is discarded (it creates the
+database, writes the bytecode cache into a temporary PYTHONPYCACHEPREFIX and
+warms the file cache; "cold" here means a new process, not an empty page
+cache). Each round runs the three in rotating order; the figures
+are medians of the per-round ratios:
+
+* first paint: storeapp ``painted`` / bare ``painted`` [<= 1.5x];
+* ready: storeapp ``ready`` / (bare + imports) ``painted`` [<= 1.1x].
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import Report, fmt_ms, fmt_ratio, median, rotate, write_report
+
+SCRIPTS = Path(__file__).resolve().parent / "scripts"
+TIMEOUT = 60.0
+
+
+def launch(args: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Run one child; the time of each line it prints, from Popen."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        text=True, bufsize=1, env=env,
+    )
+    marks: dict[str, float] = {}
+    assert proc.stdout is not None
+    try:
+        for line in proc.stdout:
+            marks.setdefault(line.strip(), time.perf_counter() - start)
+    finally:
+        try:
+            proc.wait(TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return marks
+
+
+def run(args: argparse.Namespace) -> Report:
+    started = time.perf_counter()
+    report = Report("startup")
+    env = dict(os.environ)
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    with tempfile.TemporaryDirectory(prefix="storeapp-bench-startup-") as tmp:
+        # Bytecode cached as on a user's machine, but in the temp directory
+        # (never in the source tree), whatever PYTHONDONTWRITEBYTECODE says.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
+        data = Path(tmp) / "data"
+        data.mkdir()
+        children = {
+            "bare": [str(SCRIPTS / "startup_bare.py")],
+            "bare + imports": [str(SCRIPTS / "startup_bare.py"), "--imports"],
+            "storeapp": [str(SCRIPTS / "startup_storeapp.py"), str(data)],
+        }
+        for argv in children.values():  # warm-up: database, file cache
+            launch(argv, env)
+        marks: dict[str, list[dict[str, float]]] = {name: [] for name in children}
+        for r in range(args.rounds):
+            for name in rotate(list(children), r):
+                marks[name].append(launch(children[name], env))
+
+    def series(name: str, mark: str) -> list[float]:
+        return [m.get(mark, float("nan")) for m in marks[name]]
+
+    bare = series("bare", "painted")
+    imports = series("bare + imports", "painted")
+    painted = series("storeapp", "painted")
+    ready = series("storeapp", "ready")
+    built = series("storeapp", "built")
+    complete = all(v == v for v in (*bare, *imports, *painted, *ready))
+    paint_ratio = median(p / b for p, b in zip(painted, bare))
+    ready_ratio = median(r / b for r, b in zip(ready, imports))
+    if complete:
+        report.row("startup: first paint, storeapp / bare window", fmt_ratio(paint_ratio),
+                   "<= 1.50x", paint_ratio <= 1.5)
+        report.row("startup: ready, storeapp / (bare + imports)", fmt_ratio(ready_ratio),
+                   "<= 1.10x", ready_ratio <= 1.1)
+    else:
+        report.row("startup: first paint, storeapp / bare window", "a child printed nothing",
+                   "<= 1.50x", False)
+        report.row("startup: ready, storeapp / (bare + imports)", "a child printed nothing",
+                   "<= 1.10x", False)
+    report.row(
+        "startup: medians (abs.): bare / bare+imports / storeapp built, painted, ready",
+        " / ".join(fmt_ms(median(s)) for s in (bare, imports, built, painted, ready)),
+    )
+    report.notes.append(
+        f"startup: {args.rounds} interleaved rounds of 3 fresh processes after one discarded "
+        "warm-up each; times from Popen to the child's printed line (interpreter start "
+        "included); storeapp on an existing database with the default plugins."
+    )
+    report.elapsed = time.perf_counter() - started
+    return report
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds (default 7)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.startup")
+    add_arguments(parser)
+    parser.add_argument("--json", help="write the report here (the runner)")
+    args = parser.parse_args(argv)
+    report = run(args)
+    write_report(report, args.json)
+    if not args.json:
+        from bench import table
+
+        print(table(report.rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
