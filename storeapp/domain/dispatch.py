@@ -165,7 +165,7 @@ def get_observer() -> Any:
     return _observer
 
 
-@dataclass
+@dataclass(slots=True, weakref_slot=True)
 class ReceiverCall:
     """One receiver's part in one send (what the inspector shows)."""
 
@@ -179,7 +179,7 @@ class ReceiverCall:
     traceback: str | None = None
 
 
-@dataclass
+@dataclass(slots=True, weakref_slot=True)
 class SendRecord:
     """One send of one signal."""
 
@@ -241,7 +241,8 @@ def _observed_send(signal: Signal, sender: Any, kwargs: dict[str, Any], robust: 
     live = [] if signal.is_muted else list(signal.live_receivers(sender))
     try:
         for fn, deferred in live:
-            call = ReceiverCall(qualname(fn), _module_of(fn), "ok", on_commit=deferred)
+            name, module = _names(fn)
+            call = ReceiverCall(name, module, "ok", on_commit=deferred)
             record.calls.append(call)
             if deferred and _tx.stack:
                 call.status = "deferred"
@@ -290,6 +291,26 @@ def _add_skipped(signal: Signal, sender: Any, record: SendRecord, live: list[Any
         record.calls.append(
             ReceiverCall(info.name, info.module, reason, on_commit=info.on_commit)
         )
+
+
+# Weak keys: caching a name must not keep a weakly connected receiver alive.
+_NAMES: weakref.WeakKeyDictionary[Any, tuple[str, str]] = weakref.WeakKeyDictionary()
+
+
+def _names(fn: Any) -> tuple[str, str]:
+    """(qualified name, module) of a receiver, computed once per function:
+    the inspector's ring buffer then shares the strings instead of holding
+    10,000 copies."""
+    target = getattr(fn, "__func__", fn)
+    try:
+        return _NAMES[target]
+    except (KeyError, TypeError):
+        names = (qualname(fn), _module_of(fn))
+        try:
+            _NAMES[target] = names
+        except TypeError:  # not weakly referenceable, or unhashable
+            pass
+        return names
 
 
 def _module_of(fn: Any) -> str:
