@@ -28,6 +28,7 @@ import socket
 import tempfile
 import textwrap
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
@@ -427,6 +428,8 @@ class DeliveryQueue:
         self._thread: threading.Thread | None = None
         self._closed = False
         self._abandon = threading.Event()
+        #: Seconds to sleep after each message (0 in tests that need speed).
+        self.pause = 0.002
 
     # -- producer side (any thread) ------------------------------------------
 
@@ -525,6 +528,9 @@ class DeliveryQueue:
                     except Exception:
                         pass  # send_messages() retries and reports the reason
                 self._report(key, self._deliver(backend, message))
+                # A breath between messages: sleeping surely releases the GIL,
+                # so a GUI thread waiting for it gets its turn during a burst.
+                time.sleep(self.pause)
         finally:
             if connected:
                 self._safe_close(backend)
