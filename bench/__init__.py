@@ -137,3 +137,23 @@ def write_report(report: Report, path: str | Path | None) -> None:
     """Hand a report to the runner (a JSON file), or print it when run alone."""
     if path:
         Path(path).write_text(report.to_json(), encoding="utf-8")
+
+
+def cli_main(name: str, run: Any, add_arguments: Any, argv: list[str] | None = None) -> int:
+    """``python -m bench.NAME``: parse, run, print the table (or write JSON
+    for the runner). Always 0: the bench reports, it does not fail."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog=f"python -m bench.{name}")
+    add_arguments(parser)
+    parser.add_argument("--json", help="write the report here (the runner)")
+    args = parser.parse_args(argv)
+    report = run(args)
+    write_report(report, args.json)
+    if not args.json:
+        print(table(report.rows))
+        for note in report.notes:
+            print(note)
+        for title, body in report.sections:
+            print(f"\n{title}\n{body}")
+    return 0

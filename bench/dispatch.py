@@ -33,7 +33,7 @@ import time
 import timeit
 from typing import Any
 
-from bench import Report, fmt_pct, fmt_ratio, fmt_us, median, rotate, write_report
+from bench import Report, cli_main, fmt_pct, fmt_ratio, fmt_us, median, rotate
 
 COUNTS = (1, 10)
 TARGET_SECONDS = 0.025
@@ -208,17 +208,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.dispatch")
-    add_arguments(parser)
-    parser.add_argument("--json", help="write the report here (the runner)")
-    args = parser.parse_args(argv)
-    report = run(args)
-    write_report(report, args.json)
-    if not args.json:
-        from bench import table
-
-        print(table(report.rows))
-    return 0
+    return cli_main("dispatch", run, add_arguments, argv)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import Report, fmt_ms, percentile, write_report
+from bench import Report, cli_main, fmt_ms, percentile
 
 STOCK = 10_000_000
 TIMEOUT = 120.0
@@ -298,21 +298,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.gui")
-    add_arguments(parser)
-    parser.add_argument("--json", help="write the report here (the runner)")
-    args = parser.parse_args(argv)
-    report = run(args)
-    write_report(report, args.json)
-    if not args.json:
-        from bench import table
-
-        print(table(report.rows))
-        for note in report.notes:
-            print(note)
-        for title, body in report.sections:
-            print(f"\n{title}\n{body}")
-    return 0
+    return cli_main("gui", run, add_arguments, argv)
 
 
 if __name__ == "__main__":

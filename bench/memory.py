@@ -32,7 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import Report, write_report
+from bench import Report, cli_main
 
 MB = 1024 * 1024
 PUMP_EVERY = 0.05  # seconds between two passes of the Qt event loop
@@ -153,19 +153,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.memory")
-    add_arguments(parser)
-    parser.add_argument("--json", help="write the report here (the runner)")
-    args = parser.parse_args(argv)
-    report = run(args)
-    write_report(report, args.json)
-    if not args.json:
-        from bench import table
-
-        print(table(report.rows))
-        for note in report.notes:
-            print(note)
-    return 0
+    return cli_main("memory", run, add_arguments, argv)
 
 
 if __name__ == "__main__":

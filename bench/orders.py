@@ -42,7 +42,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from bench import Report, fmt_ratio, median, rotate, write_report
+from bench import Report, cli_main, fmt_ratio, median, rotate
 
 LINES = 3
 #: Information only: (ii) without each of these plugins.
@@ -354,19 +354,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.orders")
-    add_arguments(parser)
-    parser.add_argument("--json", help="write the report here (the runner)")
-    args = parser.parse_args(argv)
-    report = run(args)
-    write_report(report, args.json)
-    if not args.json:
-        from bench import table
-
-        print(table(report.rows))
-        for title, body in report.sections:
-            print(f"\n{title}\n{body}")
-    return 0
+    return cli_main("orders", run, add_arguments, argv)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import Report, fmt_ms, fmt_ratio, median, rotate, write_report
+from bench import Report, cli_main, fmt_ms, fmt_ratio, median, rotate
 
 SCRIPTS = Path(__file__).resolve().parent / "scripts"
 TIMEOUT = 60.0
@@ -121,17 +121,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.startup")
-    add_arguments(parser)
-    parser.add_argument("--json", help="write the report here (the runner)")
-    args = parser.parse_args(argv)
-    report = run(args)
-    write_report(report, args.json)
-    if not args.json:
-        from bench import table
-
-        print(table(report.rows))
-    return 0
+    return cli_main("startup", run, add_arguments, argv)
 
 
 if __name__ == "__main__":

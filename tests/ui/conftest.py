@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +116,25 @@ class ThreadWitness:
 
         getattr(obj, signal_name).connect(seen, Qt.ConnectionType.DirectConnection)
         self._keep.append(seen)
+
+
+def order_from_worker_thread(qtbot: Any, window: MainWindow, count: int) -> None:
+    """Place ``count`` one-item orders from a worker thread (round robin over
+    customers and products) and wait for it; fail on any exception."""
+    users = window.store.list_customers()
+    products = window.store.list_products()
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for i in range(count):
+                cart = window.store.create_cart()
+                window.store.add_to_cart(cart.id, products[i % len(products)].id, 1)
+                window.store.place_order(cart.id, users[i % len(users)].user_id)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    qtbot.waitUntil(lambda: not thread.is_alive(), timeout=30000)
+    assert errors == []

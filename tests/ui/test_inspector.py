@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import json
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,14 @@ from storeapp.listeners.inspector import (
     InspectorPlugin,
     TimelineModel,
 )
-from tests.ui.conftest import ThreadWitness, add_to_cart, click, find, register
+from tests.ui.conftest import (
+    ThreadWitness,
+    add_to_cart,
+    click,
+    find,
+    order_from_worker_thread,
+    register,
+)
 
 PASSWORD = "correct-horse-9"
 MARKER = "inspector_test_marker"
@@ -676,23 +682,7 @@ def test_sends_from_a_worker_thread_update_the_timeline_on_the_gui_thread(
 ) -> None:
     window = make_window(demo=True)
     witness = ThreadWitness(window)
-    users = window.store.list_customers()
-    products = window.store.list_products()
-    errors: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            for i in range(20):
-                cart = window.store.create_cart()
-                window.store.add_to_cart(cart.id, products[i % len(products)].id, 1)
-                window.store.place_order(cart.id, users[i % len(users)].user_id)
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-
-    thread = threading.Thread(target=work)
-    thread.start()
-    qtbot.waitUntil(lambda: not thread.is_alive(), timeout=30000)
-    assert errors == []
+    order_from_worker_thread(qtbot, window, 20)
     model = timeline(window)
     qtbot.waitUntil(lambda: len(sends(model, "order_created")) == 20, timeout=10000)
     qtbot.waitUntil(lambda: all(settled(s) for s in sends(model, "order_created")))

@@ -13,7 +13,14 @@ from PySide6.QtWidgets import QComboBox, QDockWidget, QLabel, QMenu, QTableView
 from storeapp.domain.demo import DEMO_PASSWORD
 from storeapp.domain.models import Order, User
 from storeapp.domain.signals import order_created
-from tests.ui.conftest import ThreadWitness, add_to_cart, click, find, register
+from tests.ui.conftest import (
+    ThreadWitness,
+    add_to_cart,
+    click,
+    find,
+    order_from_worker_thread,
+    register,
+)
 
 PASSWORD = "correct-horse-9"
 
@@ -188,23 +195,8 @@ def test_orders_from_a_worker_thread_update_every_panel_on_the_gui_thread(
 ) -> None:
     window = make_window(demo=True)
     witness = ThreadWitness(window)
+    order_from_worker_thread(qtbot, window, 30)
     users = window.store.list_customers()
-    products = window.store.list_products()
-    errors: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            for i in range(30):
-                cart = window.store.create_cart()
-                window.store.add_to_cart(cart.id, products[i % len(products)].id, 1)
-                window.store.place_order(cart.id, users[i % len(users)].user_id)
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-
-    thread = threading.Thread(target=work)
-    thread.start()
-    qtbot.waitUntil(lambda: not thread.is_alive(), timeout=30000)
-    assert errors == []
     qtbot.waitUntil(lambda: window.order_model.rowCount() == 30, timeout=10000)
     qtbot.waitUntil(lambda: inventory_matches_db(window) and chart_matches_db(window))
     welcome = len(users)
