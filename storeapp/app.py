@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,17 +22,11 @@ logger = logging.getLogger("storeapp")
 def open_store(db_url: str | None, data_dir: Path | None = None) -> Store:
     """Open the database (``--db``, ``STOREAPP_DB`` or the embedded default)
     and seed the demo catalogue into an empty one."""
-    if db_url is None and data_dir is not None and not _env_db():
+    if db_url is None and data_dir is not None and not os.environ.get("STOREAPP_DB"):
         db_url = f"sqlite:///{Path(data_dir) / 'storeapp.sqlite3'}"
     store = Store.open(app_settings.resolve_db_url(db_url))
     seed_catalogue(store)
     return store
-
-
-def _env_db() -> str | None:
-    import os
-
-    return os.environ.get("STOREAPP_DB")
 
 
 def build(
@@ -139,7 +134,6 @@ def display_problem(environ: dict[str, str] | None = None) -> str | None:
     and the command that fixes it.
     """
     import ctypes.util
-    import os
 
     env = os.environ if environ is None else environ
     if not sys.platform.startswith("linux"):

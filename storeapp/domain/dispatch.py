@@ -278,6 +278,10 @@ def _observed_send(signal: Signal, sender: Any, kwargs: dict[str, Any], robust: 
 
 
 def _add_skipped(signal: Signal, sender: Any, record: SendRecord, live: list[Any]) -> None:
+    if not signal.is_muted and not any(
+        bucket for sender_id, bucket in list(signal._by_sender.items()) if sender_id != ANY_ID
+    ):
+        return  # no receiver filters on a sender: nothing can have been skipped
     called = {id(fn) for fn, _ in live}
     for info in signal.receivers_info():
         if signal.is_muted:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import object_session
 
 from storeapp.domain.models import Customer, User
 from storeapp.domain.signals import order_created, post_save
+from storeapp.listeners import ListenerPlugin
 
 logger = logging.getLogger("storeapp.orders")
 
@@ -54,9 +55,6 @@ def ready() -> None:
 def shutdown() -> None:
     post_save.disconnect(dispatch_uid="core.create_customer_for_new_user", sender=User)
     order_created.disconnect(dispatch_uid="core.on_order_created")
-
-
-from storeapp.listeners import ListenerPlugin  # noqa: E402  (contract after the seed's code)
 
 
 class CorePlugin(ListenerPlugin):
