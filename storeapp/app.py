@@ -114,6 +114,11 @@ def run(
     except DomainError as exc:
         print(f"storeapp: {exc}", file=sys.stderr)
         return 2
+    screen = app.primaryScreen()
+    if screen is not None:  # room for the four panels beside the till
+        available = screen.availableGeometry().size()
+        window.resize(max(1200, int(available.width() * 0.95)),
+                      max(760, int(available.height() * 0.92)))
     window.show()
     if simulate and hasattr(window, "start_simulation"):
         window.start_simulation(simulate)
