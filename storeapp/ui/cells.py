@@ -1,0 +1,76 @@
+"""Models whose cells live in C++, so painting never waits for Python.
+
+A Python ``QAbstractItemModel`` answers every ``data()``/``index()``/
+``rowCount()`` a view asks for while it lays out and paints: hundreds of
+calls from C++ into Python per repaint, and each one must take the GIL.
+While a worker thread runs Python (the rush-hour simulator, the email
+queue), every such call waits for the GIL to be handed back, so a repaint
+that takes 4 ms idle took 590 ms next to one busy thread (measured in
+``tests/ui/test_cells.py``'s scenario; see the README's "Responsiveness").
+
+:class:`CellModel` is a ``QStandardItemModel``: Python writes the cells
+once, when a refresh arrives, and views read them in C++ without ever
+entering Python. Subclasses keep their own Python-side list of row objects
+for their API and turn each row into cells with :meth:`CellModel.write_row`.
+
+Rules for subclasses: never override ``data()``, ``index()``,
+``rowCount()``, ``flags()`` or ``headerData()`` (overriding brings the
+calls back into Python), and store only plain values in cells (str, int,
+float, bool, brushes, alignments), not Python objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+
+Index = QModelIndex | QPersistentModelIndex
+#: One cell: role -> value. A role mapped to None is cleared.
+Cell = Mapping[int, Any]
+
+RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+
+_READ_ONLY = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
+
+
+class CellModel(QStandardItemModel):
+    """A read-only table or tree whose cells are written from Python."""
+
+    def __init__(self, headers: Sequence[str], parent: Any = None,
+                 right_aligned: Sequence[int] = ()) -> None:
+        super().__init__(0, len(headers), parent)
+        self.setHorizontalHeaderLabels(list(headers))
+        for column in right_aligned:
+            self.setHeaderData(column, Qt.Orientation.Horizontal, RIGHT,
+                               Qt.ItemDataRole.TextAlignmentRole)
+        prototype = QStandardItem()
+        prototype.setFlags(_READ_ONLY)  # new cells are read-only
+        self.setItemPrototype(prototype)
+        self._prototype = prototype
+
+    def write_row(self, row: int, cells: Sequence[Cell], parent: Index = QModelIndex()) -> None:  # noqa: B008
+        """Set every cell of ``row``; Qt emits dataChanged only for cells that differ."""
+        for column, roles in enumerate(cells):
+            self.setItemData(self.index(row, column, parent), dict(roles))
+
+    def insert_rows(self, row: int, rows: Sequence[Sequence[Cell]],
+                    parent: Index = QModelIndex()) -> None:  # noqa: B008
+        """Insert ``rows`` (each a sequence of cells) before ``row`` in one batch."""
+        if not rows:
+            return
+        if parent.isValid() and self.columnCount(parent) == 0:
+            self.insertColumns(0, self.columnCount(), parent)
+        self.insertRows(row, len(rows), parent)
+        for offset, cells in enumerate(rows):
+            self.write_row(row + offset, cells, parent)
+
+    def remove_rows(self, row: int, count: int, parent: Index = QModelIndex()) -> None:  # noqa: B008
+        if count > 0:
+            self.removeRows(row, count, parent)
+
+    def clear_rows(self) -> None:
+        """Remove every row, keeping the headers."""
+        self.remove_rows(0, self.rowCount())
