@@ -28,7 +28,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 from storeapp.domain.signals import order_created, user_registered
 from storeapp.listeners import ListenerPlugin
 from storeapp.listeners import mail
+from storeapp.ui.cells import CellModel
 
 __all__ = ["EmailLogModel", "EmailLogPlugin", "EmailRecord", "render_message"]
 
@@ -100,62 +101,23 @@ def render_message(message: EmailMessage | None) -> str:
 # --------------------------------------------------------------------------
 
 
-class EmailLogModel(QAbstractTableModel):
+class EmailLogModel(CellModel):
     """Time, To, Subject, Status; oldest first, newest at the bottom.
 
     Fed whole snapshots through :meth:`sync`, which turns the difference
-    into one batched insert, one removal from the top and dataChanged for
-    status changes. Call it on the GUI thread only.
+    into one batched insert, one removal from the top and rewrites of the
+    rows whose cells changed. The cells live in C++ (:class:`CellModel`), so
+    the table repaints without waiting for the GIL while orders and emails
+    are being built on other threads. Call it on the GUI thread only.
     """
 
     COLUMNS = ("Time", "To", "Subject", "Status")
     TIME, TO, SUBJECT, STATUS = range(4)
 
     def __init__(self, records: Iterable[EmailRecord] = (), parent: Any = None) -> None:
-        super().__init__(parent)
+        super().__init__(self.COLUMNS, parent)
         self._rows: list[EmailRecord] = list(records)
-
-    # -- the Qt model API ------------------------------------------------------
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        record = self._rows[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == self.TIME:
-                return record.time.strftime("%Y-%m-%d %H:%M:%S")
-            if column == self.TO:
-                return record.to
-            if column == self.SUBJECT:
-                return record.subject
-            if column == self.STATUS:
-                return record.status
-            return None
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if column == self.STATUS:
-                return record.status
-            if column == self.SUBJECT:
-                return record.subject
-            return None
-        return None
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(self.COLUMNS)
-        ):
-            return self.COLUMNS[section]
-        return None
-
-    # -- ours --------------------------------------------------------------------
+        self.insert_rows(0, [_cells(r) for r in self._rows])
 
     def record(self, row: int) -> EmailRecord:
         return self._rows[row]
@@ -173,27 +135,36 @@ class EmailLogModel(QAbstractTableModel):
             drop += 1
         kept = len(old) - drop
         if kept > len(new) or any(old[drop + i].id != new[i].id for i in range(kept)):
-            self.beginResetModel()  # not append-only: never expected
-            self._rows = new
-            self.endResetModel()
+            self._rows = new  # not append-only: never expected
+            self.clear_rows()
+            self.insert_rows(0, [_cells(r) for r in new])
             return
         if drop:
-            self.beginRemoveRows(QModelIndex(), 0, drop - 1)
             del self._rows[:drop]
-            self.endRemoveRows()
-        changed = [i for i in range(kept) if self._rows[i] is not new[i]]
-        if changed:
-            for i in changed:
+            self.remove_rows(0, drop)
+        for i in range(kept):
+            previous = self._rows[i]
+            if previous is not new[i]:
                 self._rows[i] = new[i]
-            self.dataChanged.emit(
-                self.index(changed[0], 0),
-                self.index(changed[-1], len(self.COLUMNS) - 1),
-                [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole],
-            )
+                # A status change, or the built message's To/Subject; the
+                # raw bytes alone are not shown, so the row is left alone.
+                cells = _cells(new[i])
+                if cells != _cells(previous):
+                    self.write_row(i, cells)
         if len(new) > kept:
-            self.beginInsertRows(QModelIndex(), kept, len(new) - 1)
             self._rows.extend(new[kept:])
-            self.endInsertRows()
+            self.insert_rows(kept, [_cells(r) for r in new[kept:]])
+
+
+def _cells(record: EmailRecord) -> list[dict[int, Any]]:
+    """One row's cells; every role the model uses, so a rewrite clears the rest."""
+    display, tip = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole
+    return [
+        {display: record.time.strftime("%Y-%m-%d %H:%M:%S"), tip: None},
+        {display: record.to, tip: None},
+        {display: record.subject, tip: record.subject},
+        {display: record.status, tip: record.status},
+    ]
 
 
 # --------------------------------------------------------------------------
