@@ -43,6 +43,7 @@ from storeapp.domain.signals import (
 from storeapp.listeners import PluginManager, PluginRecord, PluginState, plugin_state_changed
 from storeapp.ui.bridge import GuiBridge
 from storeapp.ui.models import (
+    SORT_ROLE,
     CartTableModel,
     CustomerListModel,
     OrderTableModel,
@@ -99,8 +100,8 @@ def _table(name: str, model: Any, parent: QWidget) -> QTableView:
     view.verticalHeader().setVisible(False)
     view.verticalHeader().setDefaultSectionSize(22)
     header = view.horizontalHeader()
-    # Not ResizeToContents: that re-measures every row (calling back into
-    # Python for each cell) on every change. Sized once, after the first load.
+    # Not ResizeToContents: that re-measures every row on every change.
+    # Sized once, after the first load.
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     header.setStretchLastSection(True)
     return view
@@ -213,10 +214,7 @@ class MainWindow(QMainWindow):
         self.product_proxy.setSourceModel(self.product_model)
         self.product_proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.product_proxy.setFilterKeyColumn(-1)
-        self.product_proxy.setSortRole(Qt.ItemDataRole.UserRole)
-        # Re-sort on a header click or a search, not on every stock change:
-        # a dynamic proxy calls back into Python for every row each time.
-        self.product_proxy.setDynamicSortFilter(False)
+        self.product_proxy.setSortRole(SORT_ROLE)
         self.product_search = QLineEdit(catalogue_box)
         self.product_search.setObjectName("productSearch")
         self.product_search.setPlaceholderText("Search by name or SKU…")

@@ -6,14 +6,15 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 
-T = TypeVar("T")
-Index = QModelIndex | QPersistentModelIndex
+from storeapp.ui.cells import RIGHT, CellModel
 
-ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # the row's object
-KEY_ROLE = Qt.ItemDataRole.UserRole + 2  # the row's id
+T = TypeVar("T")
+
+SORT_ROLE = Qt.ItemDataRole.UserRole  # a column's sort key (numbers sort as numbers)
+_GREY = QBrush(QColor("#9e9e9e"))
 
 
 def money(value: Decimal | None) -> str:
@@ -34,92 +35,48 @@ class Column(Generic[T]):
         self.sort = sort
 
 
-class RowsModel(QAbstractTableModel, Generic[T]):
+class RowsModel(CellModel, Generic[T]):
     """A read-only table over a list of objects, replaced with set_rows().
 
-    set_rows() keys rows by ``key(row)`` and applies the difference
-    (changed rows, insertions, removals) instead of resetting, so the
-    selection and the scroll position survive a refresh.
+    The cells live in C++ (:class:`storeapp.ui.cells.CellModel`), so views
+    paint without calling back into Python. set_rows() keys rows by
+    ``key(row)`` and applies the difference (insertions and removals in
+    runs, cells rewritten only where they changed) instead of resetting, so
+    the selection and the scroll position survive a refresh.
     """
 
     columns: Sequence[Column[T]] = ()
 
     def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
+        super().__init__([c.title for c in self.columns], parent,
+                         right_aligned=[i for i, c in enumerate(self.columns) if c.align_right])
         self._rows: list[T] = []
+        self._cells: list[list[dict[int, Any]]] = []  # what each row shows
 
-    # -- Qt API -------------------------------------------------------------
+    # -- what a row shows ------------------------------------------------------
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
+    def row_roles(self, row: T) -> dict[int, Any]:
+        """Extra roles (colours, tooltips) for every cell of ``row``."""
+        return {}
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.columns)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns):
-            return self.columns[section].title
-        if orientation == Qt.Orientation.Vertical:
-            return section + 1
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not (0 <= index.row() < len(self._rows)):
-            return None
-        row = self._rows[index.row()]
-        column = self.columns[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return str(column.text(row))
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            if column.align_right:
-                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            return None
-        if role == Qt.ItemDataRole.UserRole:  # sort key
-            return column.sort(row) if column.sort else column.text(row)
-        if role == ROW_ROLE:
-            return row
-        if role == KEY_ROLE:
-            return self.key(row)
-        return self.extra_data(row, column, role)
-
-    def extra_data(self, row: T, column: Column[T], role: int) -> Any:
-        return None
-
-    # -- our API --------------------------------------------------------------
+    def cells(self, row: T) -> list[dict[int, Any]]:
+        extra = self.row_roles(row)
+        out = []
+        for column in self.columns:
+            text = column.text(row)
+            cell: dict[int, Any] = {
+                Qt.ItemDataRole.DisplayRole: str(text),
+                Qt.ItemDataRole.TextAlignmentRole: RIGHT if column.align_right else None,
+                SORT_ROLE: column.sort(row) if column.sort else text,
+            }
+            cell.update(extra)
+            out.append(cell)
+        return out
 
     def key(self, row: T) -> Any:
         return getattr(row, "id", id(row))
 
-    def signature(self, row: T) -> Any:
-        """What a row shows; a row whose signature is unchanged is not repainted."""
-        return tuple(column.text(row) for column in self.columns)
-
-    def upsert_front(self, rows: Sequence[T], limit: int | None = None) -> None:
-        """Update rows already shown; insert new ones at the top in one batch
-        (newest first) and drop rows beyond ``limit`` from the bottom."""
-        fresh: list[T] = []
-        positions = {self.key(r): i for i, r in enumerate(self._rows)}
-        for row in rows:
-            i = positions.get(self.key(row))
-            if i is None:
-                fresh.append(row)
-            elif self.signature(self._rows[i]) != self.signature(row):
-                self._rows[i] = row
-                self.dataChanged.emit(self.index(i, 0), self.index(i, len(self.columns) - 1))
-            else:
-                self._rows[i] = row
-        if fresh:
-            unique = {self.key(r): r for r in fresh}
-            fresh = sorted(unique.values(), key=self.key, reverse=True)
-            self.beginInsertRows(QModelIndex(), 0, len(fresh) - 1)
-            self._rows[0:0] = fresh
-            self.endInsertRows()
-        if limit is not None and len(self._rows) > limit:
-            self.beginRemoveRows(QModelIndex(), limit, len(self._rows) - 1)
-            del self._rows[limit:]
-            self.endRemoveRows()
+    # -- our API --------------------------------------------------------------
 
     def rows(self) -> list[T]:
         return list(self._rows)
@@ -133,24 +90,29 @@ class RowsModel(QAbstractTableModel, Generic[T]):
                 return i
         return -1
 
+    def upsert_front(self, rows: Sequence[T], limit: int | None = None) -> None:
+        """Update rows already shown; insert new ones at the top in one batch
+        (newest first) and drop rows beyond ``limit`` from the bottom."""
+        fresh: dict[Any, T] = {}
+        positions = {self.key(r): i for i, r in enumerate(self._rows)}
+        for row in rows:
+            i = positions.get(self.key(row))
+            if i is None:
+                fresh[self.key(row)] = row
+            else:
+                self._replace(i, row)
+        if fresh:
+            new = sorted(fresh.values(), key=self.key, reverse=True)
+            self._insert(0, new)
+        if limit is not None and len(self._rows) > limit:
+            self._remove(limit, len(self._rows) - limit)
+
     def set_rows(self, new_rows: Sequence[T]) -> None:
         """Replace the rows, emitting the smallest set of change signals."""
         new_rows = list(new_rows)
         new_keys = [self.key(r) for r in new_rows]
-        old_keys = [self.key(r) for r in self._rows]
-        if new_keys == old_keys:
-            changed = [
-                i for i, (old, new) in enumerate(zip(self._rows, new_rows))
-                if self.signature(old) != self.signature(new)
-            ]
-            self._rows = new_rows
-            if changed:  # repaint only what changed: views call back into Python
-                self.dataChanged.emit(
-                    self.index(changed[0], 0), self.index(changed[-1], len(self.columns) - 1)
-                )
-            return
-        # Remove rows whose key disappeared (from the bottom up, in runs).
         keep = set(new_keys)
+        # Remove rows whose key disappeared (from the bottom up, in runs).
         i = len(self._rows) - 1
         while i >= 0:
             if self.key(self._rows[i]) in keep:
@@ -159,22 +121,19 @@ class RowsModel(QAbstractTableModel, Generic[T]):
             end = i
             while i >= 0 and self.key(self._rows[i]) not in keep:
                 i -= 1
-            self.beginRemoveRows(QModelIndex(), i + 1, end)
-            del self._rows[i + 1 : end + 1]
-            self.endRemoveRows()
+            self._remove(i + 1, end - i)
         remaining = [self.key(r) for r in self._rows]
-        if remaining != [k for k in new_keys if k in set(remaining)]:
-            # Order changed: a reset is simplest and still correct.
-            self.beginResetModel()
-            self._rows = new_rows
-            self.endResetModel()
+        present = set(remaining)
+        if remaining != [k for k in new_keys if k in present]:
+            # Order changed: rebuilding is simplest and still correct.
+            self._remove(0, len(self._rows))
+            self._insert(0, new_rows)
             return
-        # Insert new keys in runs, walking the target order.
-        pos = 0
-        j = 0
+        # Walk the target order: rewrite kept rows, insert new keys in runs.
+        pos = j = 0
         while j < len(new_rows):
             if pos < len(self._rows) and self.key(self._rows[pos]) == new_keys[j]:
-                self._rows[pos] = new_rows[j]
+                self._replace(pos, new_rows[j])
                 pos += 1
                 j += 1
                 continue
@@ -183,14 +142,29 @@ class RowsModel(QAbstractTableModel, Generic[T]):
                 pos >= len(self._rows) or self.key(self._rows[pos]) != new_keys[j]
             ):
                 j += 1
-            self.beginInsertRows(QModelIndex(), pos, pos + (j - start) - 1)
-            self._rows[pos:pos] = new_rows[start:j]
-            self.endInsertRows()
+            self._insert(pos, new_rows[start:j])
             pos += j - start
-        if self._rows:
-            self.dataChanged.emit(
-                self.index(0, 0), self.index(len(self._rows) - 1, len(self.columns) - 1)
-            )
+
+    # -- the C++ side, kept in step with self._rows ------------------------------
+
+    def _replace(self, i: int, row: T) -> None:
+        self._rows[i] = row
+        cells = self.cells(row)
+        if cells != self._cells[i]:  # repaint only what changed
+            self._cells[i] = cells
+            self.write_row(i, cells)
+
+    def _insert(self, i: int, rows: Sequence[T]) -> None:
+        cells = [self.cells(r) for r in rows]
+        self._rows[i:i] = rows
+        self._cells[i:i] = cells
+        self.insert_rows(i, cells)
+
+    def _remove(self, i: int, count: int) -> None:
+        if count > 0:
+            del self._rows[i:i + count]
+            del self._cells[i:i + count]
+            self.remove_rows(i, count)
 
 
 class ProductTableModel(RowsModel[Any]):
@@ -201,12 +175,10 @@ class ProductTableModel(RowsModel[Any]):
         Column("In stock", lambda p: p.inventory, True, lambda p: p.inventory),
     )
 
-    def extra_data(self, row: Any, column: Column[Any], role: int) -> Any:
-        if role == Qt.ItemDataRole.ForegroundRole and row.inventory == 0:
-            return QBrush(QColor("#9e9e9e"))
-        if role == Qt.ItemDataRole.ToolTipRole and row.inventory == 0:
-            return "Out of stock"
-        return None
+    def row_roles(self, row: Any) -> dict[int, Any]:
+        out = row.inventory == 0
+        return {Qt.ItemDataRole.ForegroundRole: _GREY if out else None,
+                Qt.ItemDataRole.ToolTipRole: "Out of stock" if out else None}
 
 
 class CartTableModel(RowsModel[Any]):
@@ -232,14 +204,13 @@ class OrderTableModel(RowsModel[Any]):
         Column("Status", lambda o: o.status),
     )
 
-    def extra_data(self, row: Any, column: Column[Any], role: int) -> Any:
-        if role == Qt.ItemDataRole.ForegroundRole and row.status == "cancelled":
-            return QBrush(QColor("#9e9e9e"))
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return "\n".join(
+    def row_roles(self, row: Any) -> dict[int, Any]:
+        return {
+            Qt.ItemDataRole.ForegroundRole: _GREY if row.status == "cancelled" else None,
+            Qt.ItemDataRole.ToolTipRole: "\n".join(
                 f"{i.quantity} × {i.product.name} @ {money(i.unit_price)}" for i in row.items
-            )
-        return None
+            ),
+        }
 
 
 class CustomerListModel(RowsModel[Any]):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QDialog,
@@ -17,82 +17,60 @@ from PySide6.QtWidgets import (
 )
 
 from storeapp.listeners import PluginManager, PluginRecord, PluginState
+from storeapp.ui.cells import CellModel
 
-Index = QModelIndex | QPersistentModelIndex
+_STATE_COLOURS = {
+    PluginState.FAILED: QBrush(QColor("#c62828")),
+    PluginState.DISABLED: QBrush(QColor("#757575")),
+}
 
 
-class PluginTableModel(QAbstractTableModel):
+class PluginTableModel(CellModel):
+    """One row per plugin; its cells live in C++ (see storeapp.ui.cells).
+
+    The check box in the first column shows the state; toggling goes through
+    the dialog's button or a double-click, which ask the window.
+    """
+
     COLUMNS = ("Plugin", "State", "Listens to", "Errors", "Description")
 
     def __init__(self, manager: PluginManager, parent: Any = None) -> None:
-        super().__init__(parent)
+        super().__init__(self.COLUMNS, parent)
         self.manager = manager
-        self._records: list[PluginRecord] = manager.records()
+        self._records: list[PluginRecord] = []
+        self.refresh()
 
     def refresh(self) -> None:
-        self.beginResetModel()
-        self._records = self.manager.records()
-        self.endResetModel()
+        records = self.manager.records()
+        if [r.name for r in records] != [r.name for r in self._records]:
+            self.clear_rows()
+            self._records = records
+            self.insert_rows(0, [self.cells(r) for r in records])
+            return
+        self._records = records
+        for row, record in enumerate(records):
+            self.write_row(row, self.cells(record))
 
     def record_at(self, row: int) -> PluginRecord | None:
         return self._records[row] if 0 <= row < len(self._records) else None
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._records)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.COLUMNS[section] if 0 <= section < len(self.COLUMNS) else None
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        record = self.record_at(index.row())
-        if record is None:
-            return None
-        col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if col == 0:
-                return f"{record.title} ({record.name})"
-            if col == 1:
-                state = record.state
-                if record.required and record.enabled:
-                    state += " (required)"
-                if record.state == PluginState.FAILED and record.error:
-                    state += f": {record.error}"
-                return state
-            if col == 2:
-                return ", ".join(record.listens_to) or "—"
-            if col == 3:
-                return str(record.error_count)
-            if col == 4:
-                return record.description or record.source
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if col == 1 and record.traceback:
-                return record.traceback
-            if col == 4:
-                return record.description
-        if role == Qt.ItemDataRole.ForegroundRole and col == 1:
-            if record.state == PluginState.FAILED:
-                return QBrush(QColor("#c62828"))
-            if record.state == PluginState.DISABLED:
-                return QBrush(QColor("#757575"))
-        if role == Qt.ItemDataRole.CheckStateRole and col == 0:
-            return Qt.CheckState.Checked if record.enabled else Qt.CheckState.Unchecked
-        return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        record = self.record_at(index.row())
-        if index.column() == 0 and record is not None and not record.required and record.plugin is not None:
-            flags |= Qt.ItemFlag.ItemIsUserCheckable
-        return flags
+    @staticmethod
+    def cells(record: PluginRecord) -> list[dict[int, Any]]:
+        display, tooltip = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole
+        state = record.state
+        if record.required and record.enabled:
+            state += " (required)"
+        if record.state == PluginState.FAILED and record.error:
+            state += f": {record.error}"
+        colour = _STATE_COLOURS.get(record.state)
+        checked = Qt.CheckState.Checked if record.enabled else Qt.CheckState.Unchecked
+        return [
+            {display: f"{record.title} ({record.name})", Qt.ItemDataRole.CheckStateRole: checked},
+            {display: state, tooltip: record.traceback or None, Qt.ItemDataRole.ForegroundRole: colour},
+            {display: ", ".join(record.listens_to) or "—"},
+            {display: str(record.error_count)},
+            {display: record.description or record.source, tooltip: record.description or None},
+        ]
 
 
 class PluginsDialog(QDialog):
@@ -109,6 +87,7 @@ class PluginsDialog(QDialog):
         self.table.setObjectName("pluginsTable")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
         self.table.setWordWrap(True)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
