@@ -19,20 +19,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
-    Qt,
-    QThread,
-)
+from PySide6.QtCore import QSortFilterProxyModel, Qt, QThread, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -48,6 +41,7 @@ from PySide6.QtWidgets import (
 from storeapp.domain.models import Product
 from storeapp.domain.signals import order_cancelled, order_created, post_delete, post_save
 from storeapp.listeners import ListenerPlugin
+from storeapp.ui.cells import RIGHT, Cell, CellModel
 
 __all__ = [
     "DEFAULT_LOW_STOCK_THRESHOLD",
@@ -64,8 +58,6 @@ logger = logging.getLogger("storeapp.listeners.inventory")
 DEFAULT_LOW_STOCK_THRESHOLD = 5
 MAX_THRESHOLD = 1_000_000
 THRESHOLD_SETTING = "inventory/low_stock_threshold"
-
-Index = QModelIndex | QPersistentModelIndex
 
 SORT_ROLE = Qt.ItemDataRole.UserRole  # a raw sort key (cents for the price)
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 1  # "ok" / "low" / "out"
@@ -97,7 +89,6 @@ _LOW_BACKGROUND = QBrush(QColor("#fff3cd"))
 _LOW_FOREGROUND = QBrush(QColor("#664d03"))
 _OUT_BACKGROUND = QBrush(QColor("#f8d7da"))
 _OUT_FOREGROUND = QBrush(QColor("#842029"))
-_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
 def _coerce_threshold(value: Any) -> int:
@@ -109,92 +100,53 @@ def _coerce_threshold(value: Any) -> int:
     return min(max(number, 0), MAX_THRESHOLD)
 
 
-class InventoryModel(QAbstractTableModel):
+class InventoryModel(CellModel):
     """Products with their stock, keyed by product id.
 
     Rows are kept in arrival order (new products at the end); a
     :class:`QSortFilterProxyModel` with ``sortRole = SORT_ROLE`` sorts them
-    for the view. Mutated only by :meth:`apply` and :meth:`set_threshold`,
-    both on the model's own (GUI) thread.
+    for the view. The cells live in C++ (:class:`CellModel`), so the proxy
+    and the view sort and paint without waiting for the GIL during a rush.
+    Mutated only by :meth:`apply` and :meth:`set_threshold`, both on the
+    model's own (GUI) thread; each emits :attr:`refreshed` once when it
+    changed something.
     """
 
     COLUMNS = ("SKU", "Name", "Price", "Stock")
     SKU, NAME, PRICE, STOCK = range(4)
 
+    #: apply() or set_threshold() changed rows (once per call, not per cell).
+    refreshed = Signal()
+
     def __init__(self, threshold: int = DEFAULT_LOW_STOCK_THRESHOLD, parent: Any = None) -> None:
-        super().__init__(parent)
+        super().__init__(self.COLUMNS, parent, right_aligned=(self.PRICE, self.STOCK))
         self._rows: list[StockRow] = []
         self._row_of: dict[int, int] = {}  # product id -> row
         self._threshold = _coerce_threshold(threshold)
 
-    # -- Qt API ---------------------------------------------------------------
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.COLUMNS):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        if role == Qt.ItemDataRole.TextAlignmentRole and section in (self.PRICE, self.STOCK):
-            return _RIGHT
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        row = self._rows[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == self.SKU:
-                return row.sku
-            if column == self.NAME:
-                return row.name
-            if column == self.PRICE:
-                return f"{row.price:,.2f}"
-            if column == self.STOCK:
-                return row.stock
-            return None
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if column in (self.PRICE, self.STOCK) else None
-        if role == SORT_ROLE:
-            if column == self.PRICE:
-                return int(row.price * 100)
-            if column == self.STOCK:
-                return row.stock
-            if column == self.SKU:
-                return row.sku.casefold()
-            if column == self.NAME:
-                return row.name.casefold()
-            return None
-        if role == STATUS_ROLE:
-            return self.status(row)
-        if role in (
-            Qt.ItemDataRole.BackgroundRole,
-            Qt.ItemDataRole.ForegroundRole,
-            Qt.ItemDataRole.ToolTipRole,
-        ):
-            return self._highlight(row, role)
-        return None
-
-    def _highlight(self, row: StockRow, role: int) -> Any:
+    def _cells(self, row: StockRow) -> list[Cell]:
+        """One row's cells, every role given (None clears it): the whole row
+        carries the status, its colours and its tooltip."""
         status = self.status(row)
-        if status == StockStatus.OK:
-            return None
-        low = status == StockStatus.LOW
-        if role == Qt.ItemDataRole.BackgroundRole:
-            return _LOW_BACKGROUND if low else _OUT_BACKGROUND
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return _LOW_FOREGROUND if low else _OUT_FOREGROUND
-        if low:
-            return f"Low stock: {row.stock} left (threshold {self._threshold})"
-        return "Out of stock"
+        background = foreground = tooltip = None
+        if status == StockStatus.LOW:
+            background, foreground = _LOW_BACKGROUND, _LOW_FOREGROUND
+            tooltip = f"Low stock: {row.stock} left (threshold {self._threshold})"
+        elif status == StockStatus.OUT:
+            background, foreground, tooltip = _OUT_BACKGROUND, _OUT_FOREGROUND, "Out of stock"
+        shared = {
+            STATUS_ROLE: status,
+            Qt.ItemDataRole.BackgroundRole: background,
+            Qt.ItemDataRole.ForegroundRole: foreground,
+            Qt.ItemDataRole.ToolTipRole: tooltip,
+        }
+        display, align = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.TextAlignmentRole
+        return [
+            {**shared, display: row.sku, SORT_ROLE: row.sku.casefold(), align: None},
+            {**shared, display: row.name, SORT_ROLE: row.name.casefold(), align: None},
+            {**shared, display: f"{row.price:,.2f}", SORT_ROLE: int(row.price * 100), align: RIGHT},
+            {**shared, display: row.stock, SORT_ROLE: row.stock, align: RIGHT},
+        ]
 
     # -- our API --------------------------------------------------------------
 
@@ -236,25 +188,23 @@ class InventoryModel(QAbstractTableModel):
         threshold = _coerce_threshold(threshold)
         if threshold == self._threshold:
             return
+        # Only rows in stock at or below the higher threshold are (or were)
+        # low; every other row looks the same under both.
+        highest = max(threshold, self._threshold)
         self._threshold = threshold
-        if self._rows:
-            self.dataChanged.emit(
-                self.index(0, 0),
-                self.index(len(self._rows) - 1, len(self.COLUMNS) - 1),
-                [
-                    Qt.ItemDataRole.BackgroundRole,
-                    Qt.ItemDataRole.ForegroundRole,
-                    Qt.ItemDataRole.ToolTipRole,
-                    STATUS_ROLE,
-                ],
-            )
+        touched = [i for i, row in enumerate(self._rows) if 0 < row.stock <= highest]
+        for i in touched:
+            self.write_row(i, self._cells(self._rows[i]))
+        if touched:
+            self.refreshed.emit()
 
     def apply(self, rows: Iterable[StockRow]) -> int:
-        """Make the model equal ``rows`` with the fewest change signals.
+        """Make the model equal ``rows``, writing only what changed.
 
-        Removed products go in runs (bottom up), changed rows emit
-        ``dataChanged`` in runs, new products are inserted at the end in one
-        batch. Returns the number of rows removed, changed or inserted.
+        Removed products go in runs (bottom up), changed rows are rewritten
+        in place (Qt signals only the cells that differ), new products are
+        inserted at the end in one batch. Returns the number of rows
+        removed, changed or inserted.
         """
         self._check_thread()
         wanted: dict[int, StockRow] = {}
@@ -271,34 +221,29 @@ class InventoryModel(QAbstractTableModel):
             last = i
             while i >= 0 and self._rows[i].product_id not in wanted:
                 i -= 1
-            self.beginRemoveRows(QModelIndex(), i + 1, last)
             del self._rows[i + 1 : last + 1]
             self._reindex()
-            self.endRemoveRows()
+            self.remove_rows(i + 1, last - i)
             touched += last - i
 
-        # 2. Changes in place, dataChanged in contiguous runs.
-        changed: list[int] = []
+        # 2. Changes in place.
         for i, old in enumerate(self._rows):
             new = wanted[old.product_id]
             if new != old:
                 self._rows[i] = new
-                changed.append(i)
-        for first, last in _runs(changed):
-            self.dataChanged.emit(
-                self.index(first, 0), self.index(last, len(self.COLUMNS) - 1)
-            )
-        touched += len(changed)
+                self.write_row(i, self._cells(new))
+                touched += 1
 
         # 3. Insertions, one batch at the end.
         added = [r for pid, r in wanted.items() if pid not in self._row_of]
         if added:
             first = len(self._rows)
-            self.beginInsertRows(QModelIndex(), first, first + len(added) - 1)
             self._rows.extend(added)
             self._reindex()
-            self.endInsertRows()
+            self.insert_rows(first, [self._cells(r) for r in added])
             touched += len(added)
+        if touched:
+            self.refreshed.emit()
         return touched
 
     def _reindex(self) -> None:
@@ -307,17 +252,6 @@ class InventoryModel(QAbstractTableModel):
     def _check_thread(self) -> None:
         if QThread.currentThread() is not self.thread():
             raise RuntimeError("InventoryModel may only be changed on the GUI thread")
-
-
-def _runs(indices: Sequence[int]) -> list[tuple[int, int]]:
-    """[1, 2, 3, 7, 8] -> [(1, 3), (7, 8)] (indices ascending)."""
-    runs: list[tuple[int, int]] = []
-    for i in indices:
-        if runs and runs[-1][1] == i - 1:
-            runs[-1] = (runs[-1][0], i)
-        else:
-            runs.append((i, i))
-    return runs
 
 
 class InventoryPanel(QWidget):
@@ -368,8 +302,8 @@ class InventoryPanel(QWidget):
         layout.addWidget(self.view)
 
         self.threshold_box.valueChanged.connect(plugin.set_threshold)
-        for signal in (model.rowsInserted, model.rowsRemoved, model.dataChanged):
-            signal.connect(self.update_summary)
+        # Once per refresh: dataChanged comes once per changed cell.
+        model.refreshed.connect(self.update_summary)
         self.update_summary()
 
     def update_summary(self, *args: Any) -> None:

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import shiboken6
 from PySide6.QtCore import QItemSelectionModel, QSettings, Qt, QThread
-from PySide6.QtGui import QBrush
-from PySide6.QtWidgets import QApplication, QSpinBox, QTableView
+from PySide6.QtGui import QBrush, QStandardItemModel
+from PySide6.QtWidgets import QApplication, QLabel, QSpinBox, QTableView
 
 from storeapp.domain.demo import seed_catalogue
 from storeapp.domain.errors import OutOfStock
@@ -21,12 +21,14 @@ from storeapp.domain.signals import ALL_SIGNALS
 from storeapp.domain.store import Store
 from storeapp.listeners import PluginManager, core
 from storeapp.listeners.inventory import (
+    SORT_ROLE,
     STATUS_ROLE,
     InventoryModel,
     InventoryPlugin,
     StockStatus,
 )
 from storeapp.ui.bridge import GuiBridge, QtPluginHost
+from storeapp.ui.cells import CellModel
 
 # Qt warnings (among them the model tester's complaints) fail the test.
 pytestmark = pytest.mark.qt_log_level_fail("WARNING")
@@ -469,3 +471,45 @@ def test_a_deleted_panel_never_breaks_an_order(
         assert not [r for r in caplog.records if r.levelname == "ERROR"]
     finally:
         plugin.shutdown()
+
+
+def test_model_cells_live_in_cpp_so_sorting_and_painting_never_call_python(
+    plugin: InventoryPlugin, model: InventoryModel
+) -> None:
+    assert isinstance(model, CellModel)
+    for name in ("data", "index", "rowCount", "columnCount", "flags", "headerData", "setData"):
+        assert getattr(type(model), name) is getattr(QStandardItemModel, name), name
+    row = model.row_of_sku("COF-250")
+    assert not model.index(row, InventoryModel.STOCK).flags() & Qt.ItemFlag.ItemIsEditable
+    assert [model.data(model.index(row, c), SORT_ROLE) for c in range(4)] == [
+        "cof-250", "coffee beans 250 g", 790, 40
+    ]
+    right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+    alignment = Qt.ItemDataRole.TextAlignmentRole
+    assert [model.data(model.index(row, c), alignment) for c in range(4)] == [
+        None, None, right, right
+    ]
+    assert [model.headerData(c, Qt.Orientation.Horizontal, alignment) for c in range(4)] == [
+        None, None, right, right
+    ]
+    assert model.data(model.index(row, InventoryModel.SKU), STATUS_ROLE) == StockStatus.OK
+
+
+def test_a_new_product_is_sorted_into_place_and_the_summary_follows_each_refresh(
+    qtbot: Any, plugin: InventoryPlugin, model: InventoryModel, store: Store
+) -> None:
+    view = plugin.panel.findChild(QTableView, "inventoryTable")  # type: ignore[union-attr]
+    summary = plugin.panel.findChild(QLabel, "inventorySummary")  # type: ignore[union-attr]
+    assert summary.text() == "12 products · 0 low · 0 out of stock"
+    refreshes: list[int] = []
+    model.refreshed.connect(lambda: refreshes.append(1))
+
+    store.add_product("AAA-1", "Aardvark plush", "3.00", 0)  # sorts first by name
+    qtbot.waitUntil(lambda: "AAA-1" in model.stock_by_sku())
+    assert view.model().index(0, InventoryModel.SKU).data() == "AAA-1"
+    assert summary.text() == "13 products · 0 low · 1 out of stock"
+    assert refreshes == [1]  # once per refresh, not once per cell
+
+    plugin.set_threshold(8)  # MUG-STD has 8
+    assert summary.text() == "13 products · 1 low · 1 out of stock"
+    assert refreshes == [1, 1]
