@@ -31,11 +31,8 @@ from typing import Any, NamedTuple
 
 from PySide6.QtCharts import QChart, QChartView, QDateTimeAxis, QLineSeries, QValueAxis
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QDateTime,
-    QModelIndex,
     QObject,
-    QPersistentModelIndex,
     QPointF,
     Qt,
     QThread,
@@ -57,6 +54,7 @@ from storeapp.domain.errors import InvalidState
 from storeapp.domain.models import Order, OrderStatus, to_money
 from storeapp.domain.signals import in_transaction, order_cancelled, order_created
 from storeapp.listeners import ListenerPlugin
+from storeapp.ui.cells import RIGHT, Cell, CellModel
 
 __all__ = [
     "BY_QUANTITY",
@@ -391,53 +389,19 @@ def to_msecs(when: datetime) -> float:
 # --------------------------------------------------------------------------
 
 
-class TopProductsModel(QAbstractTableModel):
-    """The best sellers: product, quantity, revenue (a handful of rows)."""
+class TopProductsModel(CellModel):
+    """The best sellers: product, quantity, revenue (a handful of rows).
+
+    The cells live in C++ (:class:`CellModel`), so the table repaints
+    without waiting for the GIL while orders are placed on other threads.
+    """
 
     HEADERS = ("Product", "Qty", "Revenue")
     PRODUCT, QUANTITY, REVENUE = range(3)
 
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(self.HEADERS, parent)
         self._rows: list[ProductSales] = []
-
-    # -- read ------------------------------------------------------------------
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def data(
-        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows):
-            return None
-        row = self._rows[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == self.PRODUCT:
-                return row.name
-            if column == self.QUANTITY:
-                return str(row.quantity)
-            if column == self.REVENUE:
-                return f"{row.revenue:.2f}"
-            return None
-        if role == Qt.ItemDataRole.TextAlignmentRole and column != self.PRODUCT:
-            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-        if role == Qt.ItemDataRole.ToolTipRole and column == self.PRODUCT:
-            return row.name
-        return None
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section] if 0 <= section < len(self.HEADERS) else None
-        return str(section + 1) if 0 <= section < len(self._rows) else None
 
     def rows(self) -> list[ProductSales]:
         return list(self._rows)
@@ -445,24 +409,30 @@ class TopProductsModel(QAbstractTableModel):
     # -- write (GUI thread only) ------------------------------------------------
 
     def set_rows(self, rows: Iterable[ProductSales]) -> None:
-        """Show ``rows``: rows added/removed at the end, the rest changed in place."""
+        """Show ``rows``: rows added/removed at the end, changed rows rewritten in place."""
         new = list(rows)
-        old = self._rows
+        old, self._rows = self._rows, new
         if new == old:
             return
-        root = QModelIndex()
-        if len(new) < len(old):
-            self.beginRemoveRows(root, len(new), len(old) - 1)
-            self._rows = old[: len(new)]
-            self.endRemoveRows()
-        elif len(new) > len(old):
-            self.beginInsertRows(root, len(old), len(new) - 1)
-            self._rows = old + new[len(old):]
-            self.endInsertRows()
         kept = min(len(old), len(new))
-        self._rows = new
-        if kept:
-            self.dataChanged.emit(self.index(0, 0), self.index(kept - 1, len(self.HEADERS) - 1))
+        if len(new) < len(old):
+            self.remove_rows(kept, len(old) - kept)
+        for i in range(kept):
+            if new[i] != old[i]:
+                self.write_row(i, _top_cells(new[i]))
+        if len(new) > len(old):
+            self.insert_rows(kept, [_top_cells(r) for r in new[kept:]])
+
+
+def _top_cells(row: ProductSales) -> list[Cell]:
+    """One best seller's cells, every role given (None clears it)."""
+    display = Qt.ItemDataRole.DisplayRole
+    align, tip = Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.ToolTipRole
+    return [
+        {display: row.name, align: None, tip: row.name},
+        {display: str(row.quantity), align: RIGHT, tip: None},
+        {display: f"{row.revenue:.2f}", align: RIGHT, tip: None},
+    ]
 
 
 class AnalyticsPanel(QWidget):

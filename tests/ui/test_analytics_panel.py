@@ -12,6 +12,7 @@ from importlib.metadata import entry_points
 import pytest
 from PySide6.QtCharts import QChartView, QDateTimeAxis, QLineSeries, QValueAxis
 from PySide6.QtCore import Qt, QThread
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QTableView
 from sqlalchemy import update
 
@@ -24,11 +25,13 @@ from storeapp.listeners.analytics import (
     HOUR,
     MINUTE,
     AnalyticsPlugin,
+    ProductSales,
     TopProductsModel,
     bucket_start,
     to_msecs,
 )
 from storeapp.ui.bridge import GuiBridge, QtPluginHost
+from storeapp.ui.cells import CellModel
 
 UTC = timezone.utc
 
@@ -393,3 +396,30 @@ def test_receivers_work_without_a_gui_host(store, user, products, tmp_path):
     buy(store, user, products["COF-250"])
     assert plugin.totals().orders == 1  # disconnected
 
+
+
+def test_top_products_cells_live_in_cpp_and_only_changed_rows_are_rewritten(qtbot):
+    model = TopProductsModel()
+    assert isinstance(model, CellModel)
+    for name in ("data", "index", "rowCount", "columnCount", "flags", "headerData", "setData"):
+        assert getattr(type(model), name) is getattr(QStandardItemModel, name), name
+    mug = ProductSales(1, "Stoneware mug", 2, Decimal("19.00"))
+    jam = ProductSales(2, "Strawberry jam", 1, Decimal("3.50"))
+    inserted, changed = [], set()
+    model.rowsInserted.connect(lambda parent, first, last: inserted.append((first, last)))
+    model.set_rows([mug, jam])
+    assert inserted == [(0, 1)]
+    assert [model.index(0, c).data() for c in range(3)] == ["Stoneware mug", "2", "19.00"]
+    assert model.index(0, 0).data(Qt.ItemDataRole.ToolTipRole) == "Stoneware mug"
+    right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+    alignment = Qt.ItemDataRole.TextAlignmentRole
+    assert [model.index(0, c).data(alignment) for c in range(3)] == [None, right, right]
+    assert not model.index(0, 0).flags() & Qt.ItemFlag.ItemIsEditable
+    assert [model.headerData(r, Qt.Orientation.Vertical) for r in range(2)] == [1, 2]
+
+    model.dataChanged.connect(lambda top, bottom, roles: changed.add(top.row()))
+    model.set_rows([mug, ProductSales(2, "Strawberry jam", 3, Decimal("10.50"))])
+    assert changed == {1} and model.index(1, TopProductsModel.QUANTITY).data() == "3"
+    model.set_rows([jam])
+    assert model.rowCount() == 1 and model.rows() == [jam]
+    assert model.index(0, 0).data() == "Strawberry jam"
