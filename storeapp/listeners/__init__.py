@@ -72,6 +72,10 @@ class PluginHost(Protocol):
         """Run ``fn`` once on the GUI thread soon; repeated calls with the
         same key before it runs are merged (at most ~20 times a second)."""
 
+    def coalesce_load(self, key: str, load: Callable[[], Any], apply: Callable[[Any], Any]) -> None:
+        """Like :meth:`coalesce` for a refresh that reads the database:
+        ``load()`` runs off the GUI thread, ``apply(result)`` on it."""
+
     def notify(self, message: str) -> None:
         """Show a short non-modal message to the cashier."""
 
@@ -96,6 +100,9 @@ class HeadlessHost:
 
     def coalesce(self, key: str, fn: Callable[[], Any]) -> None:
         fn()
+
+    def coalesce_load(self, key: str, load: Callable[[], Any], apply: Callable[[Any], Any]) -> None:
+        apply(load())
 
     def notify(self, message: str) -> None:
         self.notices.append(message)

@@ -372,7 +372,7 @@ class MainWindow(QMainWindow):
             with self._pending_lock:
                 self._pending_orders.append(order)
         self.bridge.coalesce("ui.orders", self._apply_pending_orders)
-        self.bridge.coalesce("ui.products", self.reload_products)
+        self._reload_products_soon()
 
     def _apply_pending_orders(self) -> None:
         with self._pending_lock:
@@ -387,7 +387,11 @@ class MainWindow(QMainWindow):
         self.bridge.coalesce("ui.customers", self.reload_customers)
 
     def _on_products_changed(self, sender: Any, **kwargs: Any) -> None:
-        self.bridge.coalesce("ui.products", self.reload_products)
+        self._reload_products_soon()
+
+    def _reload_products_soon(self) -> None:
+        # Any thread. Read on the bridge's reader thread, shown on the GUI thread.
+        self.bridge.coalesce_load("ui.products", self.store.list_products, self.product_model.set_rows)
 
     def _on_plugin_state_changed(self, sender: Any, record: PluginRecord, **kwargs: Any) -> None:
         self.bridge.call_in_gui(lambda: self._sync_plugin(record))

@@ -1,0 +1,116 @@
+"""GuiBridge: refreshes reach the GUI thread, merged; reads run off it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import pytest
+
+from storeapp.ui.bridge import GuiBridge
+
+
+@pytest.fixture
+def bridge(qtbot: Any):
+    bridge = GuiBridge()
+    yield bridge
+    bridge.close()
+
+
+def test_coalesce_load_reads_off_the_gui_thread_and_applies_on_it(qtbot: Any, bridge: GuiBridge) -> None:
+    gui = threading.get_ident()
+    seen: dict[str, int] = {}
+    applied: list[str] = []
+
+    def load() -> str:
+        seen["load"] = threading.get_ident()
+        return "rows"
+
+    def apply(result: str) -> None:
+        seen["apply"] = threading.get_ident()
+        applied.append(result)
+
+    bridge.coalesce_load("k", load, apply)
+    qtbot.waitUntil(lambda: applied == ["rows"])
+    assert seen["load"] != gui and seen["apply"] == gui
+
+
+def test_requests_during_a_load_cause_exactly_one_more_load(qtbot: Any, bridge: GuiBridge) -> None:
+    release = threading.Event()
+    started = threading.Event()
+    version = [1]
+    loads: list[int] = []
+    applied: list[int] = []
+
+    def load() -> int:
+        loads.append(version[0])
+        started.set()
+        release.wait(5)
+        return version[0]
+
+    bridge.coalesce_load("k", load, applied.append)
+    qtbot.waitUntil(started.is_set)
+    version[0] = 2
+    for _ in range(5):  # five changes, each flushed, while the first load runs
+        flushes = bridge.flushes
+        bridge.coalesce_load("k", load, applied.append)
+        qtbot.waitUntil(lambda: bridge.flushes > flushes)
+    release.set()
+    qtbot.waitUntil(lambda: applied[-1:] == [2])
+    assert loads == [1, 2]  # merged into one more load, read after the last request
+    assert applied == [1, 2]
+
+
+def test_flush_now_loads_at_once_and_a_late_result_never_overwrites_it(qtbot: Any, bridge: GuiBridge) -> None:
+    release = threading.Event()
+    started = threading.Event()
+    applied: list[str] = []
+
+    def slow() -> str:
+        started.set()
+        release.wait(5)
+        return "old"
+
+    bridge.coalesce_load("k", slow, applied.append)
+    qtbot.waitUntil(started.is_set)
+    bridge.coalesce_load("k", lambda: "new", applied.append)
+    bridge.flush_now()
+    assert applied == ["new"]  # synchronously, on this thread
+    release.set()
+    qtbot.waitUntil(lambda: "k" not in bridge._loading)  # the older read is back
+    assert applied == ["new"]  # and was dropped
+
+
+def test_a_failing_load_is_logged_and_changes_nothing(qtbot: Any, bridge: GuiBridge,
+                                                      caplog: Any) -> None:
+    applied: list[Any] = []
+
+    def broken() -> Any:
+        raise OSError("database is locked")
+
+    with caplog.at_level(logging.ERROR, logger="storeapp.ui"):
+        bridge.coalesce_load("k", broken, applied.append)
+        qtbot.waitUntil(lambda: "database is locked" in caplog.text)
+    bridge.coalesce_load("k", lambda: "ok", applied.append)
+    qtbot.waitUntil(lambda: applied == ["ok"])
+
+
+def test_nothing_is_applied_after_close(qtbot: Any, bridge: GuiBridge) -> None:
+    release = threading.Event()
+    started = threading.Event()
+    applied: list[str] = []
+
+    def load() -> str:
+        started.set()
+        release.wait(5)
+        return "late"
+
+    bridge.coalesce_load("k", load, applied.append)
+    qtbot.waitUntil(started.is_set)
+    bridge.close()
+    release.set()
+    assert bridge._reader is not None
+    bridge._reader.shutdown(wait=True)  # the load has returned
+    qtbot.wait(1)  # and any queued call has had its chance to run
+    assert applied == []
