@@ -44,10 +44,11 @@ def test_requests_during_a_load_cause_exactly_one_more_load(qtbot: Any, bridge: 
     applied: list[int] = []
 
     def load() -> int:
-        loads.append(version[0])
+        read = version[0]
+        loads.append(read)
         started.set()
         release.wait(5)
-        return version[0]
+        return read
 
     bridge.coalesce_load("k", load, applied.append)
     qtbot.waitUntil(started.is_set)
