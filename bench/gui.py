@@ -138,13 +138,14 @@ def spin(condition: Callable[[], bool], timeout: float, heartbeat: Heartbeat | N
 
 def open_window(tmp: Path) -> Any:
     """The app's window with every default plugin, demo customers, high stock."""
-    from storeapp.app import build
+    from storeapp.app import build, settle_after_startup
 
     window = build(f"sqlite:///{tmp / 'bench.sqlite3'}", None, data_dir=tmp / "data", demo=True)
     store = window.store
     for product in store.list_products():
         store.update_product(product.id, inventory=STOCK)
     window.show()
+    settle_after_startup()  # as storeapp.app.run() does
     return window
 
 

@@ -14,3 +14,17 @@ def test_an_explicit_offscreen_platform_needs_no_display() -> None:
 
 def test_a_wayland_session_is_fine() -> None:
     assert display_problem({"WAYLAND_DISPLAY": "wayland-0"}) is None
+
+
+def test_settle_after_startup_exempts_startup_objects_from_the_collector() -> None:
+    import gc
+
+    from storeapp.app import settle_after_startup
+
+    survivor = [object()]  # something start-up built that lives on
+    try:
+        settle_after_startup()
+        assert gc.get_freeze_count() > 0
+        assert not any(o is survivor for o in gc.get_objects())  # no longer walked
+    finally:
+        gc.unfreeze()
