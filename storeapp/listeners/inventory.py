@@ -2,9 +2,10 @@
 
 Receivers never carry stock numbers to the panel. Each one (run in the
 sender's thread, only after the transaction commits) just marks the panel
-dirty with ``host.coalesce``; the refresh then runs on the GUI thread, at
-most ~20 times a second, reloads ``store.list_products()`` and applies the
-difference to the table model (``dataChanged`` for changed rows, inserts and
+dirty with ``host.coalesce_load``: at most ~20 times a second,
+``store.list_products()`` is read on the host's reader thread (a query on
+the GUI thread would wait for the GIL at every SQLite call while orders pour
+in) and the GUI thread applies the difference to the table model (``dataChanged`` for changed rows, inserts and
 removals in runs, never a reset, so the selection and the scroll position
 survive). Concurrent orders from several threads, committed in any order,
 therefore always converge to what the database holds, and a rolled-back
@@ -362,7 +363,7 @@ class InventoryPlugin(ListenerPlugin):
         with self._lock:
             self._active = True
         # Catch up with whatever changed while disabled (or before ready()).
-        self.host.coalesce(self.REFRESH_KEY, self._refresh)
+        self._schedule()
 
     def shutdown(self) -> None:
         with self._lock:
@@ -371,7 +372,10 @@ class InventoryPlugin(ListenerPlugin):
 
     def create_panel(self) -> QWidget:
         self.model = InventoryModel(self._threshold)
-        self._reload()  # show what is there now, before any event
+        rows = self._load()  # show what is there now, before any event
+        if rows is not None:
+            self.refresh_count += 1
+            self.model.apply(rows)
         self.panel = InventoryPanel(self, self.model)
         self.model.setParent(self.panel)  # found under the window; dies with the panel
         return self.panel
@@ -380,7 +384,18 @@ class InventoryPlugin(ListenerPlugin):
 
     def _mark_dirty(self, **kwargs: Any) -> None:
         """order_created / order_cancelled / post_save, post_delete(Product)."""
-        self.host.coalesce(self.REFRESH_KEY, self._refresh)
+        self._schedule()
+
+    def _schedule(self) -> None:
+        self.host.coalesce_load(self.REFRESH_KEY, self._load, self._show)
+
+    def _load(self) -> list[StockRow] | None:
+        """Any thread (the host's reader): the rows as the database has them now."""
+        try:
+            return [StockRow.from_product(p) for p in self.host.store.list_products()]
+        except Exception:
+            logger.exception("Could not load the products; the inventory panel keeps its rows")
+            return None
 
     # -- GUI thread ---------------------------------------------------------------
 
@@ -408,21 +423,12 @@ class InventoryPlugin(ListenerPlugin):
             except Exception:
                 logger.exception("Could not save %s", THRESHOLD_SETTING)
 
-    def _refresh(self) -> None:
-        """Coalesced: reload from the database unless disabled meanwhile."""
-        if self.model is None or not self.active:
+    def _show(self, rows: list[StockRow] | None) -> None:
+        """Coalesced: show what was read, unless disabled meanwhile."""
+        if rows is None or self.model is None or not self.active:
             return
         if not shiboken6.isValid(self.model):  # the window deleted the panel
             self.model = self.panel = None
             return
-        self._reload()
-
-    def _reload(self) -> None:
-        assert self.model is not None
-        try:
-            products = self.host.store.list_products()
-        except Exception:
-            logger.exception("Could not load the products; the inventory panel keeps its rows")
-            return
         self.refresh_count += 1
-        self.model.apply(StockRow.from_product(p) for p in products)
+        self.model.apply(rows)

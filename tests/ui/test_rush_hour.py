@@ -4,10 +4,12 @@ database."""
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
 from PySide6.QtCore import QTimer
+from sqlalchemy import event
 from PySide6.QtWidgets import QPushButton
 
 from tests.ui.conftest import ThreadWitness, add_to_cart, click, find
@@ -124,12 +126,25 @@ def test_rush_hour_of_2000_orders_keeps_the_window_responsive_and_panels_equal_t
     witness = ThreadWitness(window)
     beat = Heartbeat()
     redraws_before = plugin(window, "analytics").redraws
+    gui = threading.get_ident()
+    gui_sql: list[str] = []  # statements the GUI thread ran while orders poured in
+
+    def on_execute(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if threading.get_ident() == gui and simulation is not None and simulation.is_running():
+            gui_sql.append(statement)
+
+    simulation = None
+    event.listen(window.store.engine, "before_cursor_execute", on_execute)
     beat.start()
     simulation = window.start_simulation(2000, seed=1)
     assert simulation is not None
     qtbot.waitUntil(lambda: window.last_simulation is not None, timeout=240_000)
     elapsed = window.last_simulation.elapsed
     beat.stop()
+    event.remove(window.store.engine, "before_cursor_execute", on_execute)
+    # Every panel read the database on the reader thread, never on the GUI
+    # thread (there, each SQLite call would wait for the worker's GIL turn).
+    assert gui_sql == []
     result = window.last_simulation
     assert result.placed == 2000 and result.out_of_stock == 0 and not result.errors
     qtbot.waitUntil(lambda: panels_equal_db(window), timeout=20_000)
