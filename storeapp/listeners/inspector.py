@@ -24,16 +24,20 @@ lock-protected pending list and asks ``host.coalesce`` for one flush; the
 flush (GUI thread, at most ~20 a second) moves the pending records into a
 bounded ring buffer (:class:`SendBuffer`, setting ``inspector/max_sends``,
 default 10,000) and updates the :class:`TimelineModel` with one batch of
-removals from the front, one batch of insertions at the end, and
-``dataChanged`` for records whose deferred receivers ran (or were dropped)
-since. Disabled, it detaches the observer and dispatch runs its fast path.
+removals from the front, rewrites of the records whose deferred receivers
+ran (or were dropped) since, and one batch of insertions at the end.
+Disabled, it detaches the observer and dispatch runs its fast path.
 
-The view, not the buffer, is what costs GUI time: a tree view lays out every
-row again after each insertion (two Python calls a row, each waiting for the
-GIL while a worker thread is busy). So the timeline shows the newest
-``inspector/view_rows`` sends (default 2,000; filters and Export see the
-whole buffer), and catches up less often the longer it is
-(:meth:`InspectorPlugin.view_interval`).
+The view, not the buffer, is what costs GUI time. Its cells live in C++
+(:class:`TimelineModel` is a :class:`~storeapp.ui.cells.CellModel`), so
+laying out and painting never call into Python, where each call would wait
+for the GIL while a worker thread is busy. The price: each shown send's
+cells are written once from Python (~25 us a row), and they take ~0.75 KB of
+C++ memory each (2,000 sends with their receivers, ~7,000 rows: ~30 MB).
+Still, a tree view lays out every row again after each insertion, so the
+timeline shows the newest ``inspector/view_rows`` sends (default 2,000;
+filters and Export see the whole buffer), and catches up less often the
+longer it is (:meth:`InspectorPlugin.view_interval`).
 
 The top of this module (:class:`SendBuffer` and the formatting helpers)
 uses no Qt, so it can be tested without a QApplication.
@@ -390,7 +394,6 @@ def sender_label(sender: Any) -> str:
 
 import shiboken6  # noqa: E402  (Qt after the Qt-free part, on purpose)
 from PySide6.QtCore import (  # noqa: E402
-    QAbstractItemModel,
     QModelIndex,
     QPersistentModelIndex,
     QSignalBlocker,
@@ -398,6 +401,7 @@ from PySide6.QtCore import (  # noqa: E402
     QThread,
     QTimer,
 )
+from PySide6.QtCore import Signal as QtSignal  # noqa: E402  (ours is dispatch.Signal)
 from PySide6.QtGui import (  # noqa: E402
     QBrush,
     QColor,
@@ -421,6 +425,8 @@ from PySide6.QtWidgets import (  # noqa: E402
     QWidget,
 )
 
+from storeapp.ui.cells import RIGHT, CellModel  # noqa: E402
+
 Index = QModelIndex | QPersistentModelIndex
 
 #: The status of a child row (a receiver call), or the outcome of a send.
@@ -440,7 +446,6 @@ _DROPPED_BG, _DROPPED_FG = QBrush(QColor("#fff3cd")), QBrush(QColor("#664d03"))
 _MUTED_FG = QBrush(QColor("#6c757d"))
 _DEFERRED_FG = QBrush(QColor("#0b5394"))
 _EMPTY_SIGNAL_BG = QBrush(QColor("#eceff1"))
-_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
 def _status_colours(status: str) -> tuple[QBrush | None, QBrush | None]:
@@ -456,22 +461,40 @@ def _status_colours(status: str) -> tuple[QBrush | None, QBrush | None]:
     return None, None
 
 
-class TimelineModel(QAbstractItemModel):
-    """Sends (top level, oldest first) with one child per receiver call.
+def _colour_roles(status: str, rewrite: bool) -> dict[int, QBrush | None]:
+    """Background and foreground roles for a status; those without a colour
+    are None (cleared) on a ``rewrite`` and left out otherwise."""
+    background, foreground = _status_colours(status)
+    roles: dict[int, QBrush | None] = {}
+    if background is not None or rewrite:
+        roles[Qt.ItemDataRole.BackgroundRole] = background
+    if foreground is not None or rewrite:
+        roles[Qt.ItemDataRole.ForegroundRole] = foreground
+    return roles
+
+
+class TimelineModel(CellModel):
+    """Sends (top level, oldest first) with one child row per receiver call.
 
     The rows are a subsequence, in arrival order, of a :class:`SendBuffer`
-    (those the filter accepts); :meth:`sync` brings them up to date with
-    the fewest change signals. A child's index carries its parent's arrival
-    plus one as internal id; a top-level index carries 0.
+    (those the filter accepts); :meth:`sync` brings them up to date in a few
+    batches. Every cell is written from Python once, when its send arrives
+    (and again when a deferred receiver of it runs or is dropped), so the
+    view lays out and paints in C++, never waiting for the GIL while a
+    worker thread runs Python (see :mod:`storeapp.ui.cells`). ``_rows``
+    mirrors the top-level rows as ``(arrival, record, children shown)``.
     """
 
     COLUMNS = ("Time", "Signal / receiver", "Sender / plugin", "Duration (ms)",
                "Outcome / status", "Arguments / result")
     TIME, NAME, SOURCE, DURATION, STATUS, DETAILS = range(6)
 
+    #: Emitted after :meth:`rebuild` replaced every row (the shown details are stale).
+    rebuilt = QtSignal()
+
     def __init__(self, plugin_of: Callable[[str], str] | None = None, parent: Any = None,
                  max_rows: int = DEFAULT_VIEW_ROWS) -> None:
-        super().__init__(parent)
+        super().__init__(self.COLUMNS, parent, right_aligned=(self.DURATION,))
         self._plugin_of = plugin_of or (lambda _module: "")
         #: At most this many sends are shown: the newest the filter accepts.
         self.max_rows = max(1, int(max_rows))
@@ -479,140 +502,6 @@ class TimelineModel(QAbstractItemModel):
         self._arrivals: list[int] = []
         self._synced_to = 0
         self._accept: Callable[[SendRecord], bool] | None = None
-
-    # -- Qt API ------------------------------------------------------------------
-
-    # index(), rowCount() and hasChildren() run once per row at every
-    # relayout of the view (10,000 rows): no hasIndex(), which would call
-    # back into Python twice more.
-
-    def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:  # noqa: B008
-        if not 0 <= column < len(self.COLUMNS) or row < 0:
-            return QModelIndex()
-        if not parent.isValid():
-            if row < len(self._rows):
-                return self.createIndex(row, column, 0)
-            return QModelIndex()
-        if parent.internalId() == 0 and parent.column() == 0 and 0 <= parent.row() < len(self._rows):
-            arrival, _record, children = self._rows[parent.row()]
-            if row < children:
-                return self.createIndex(row, column, arrival + 1)
-        return QModelIndex()
-
-    def parent(self, index: Index | None = None) -> Any:  # type: ignore[override]
-        if index is None:  # QObject.parent()
-            return super().parent()
-        if not index.isValid() or index.internalId() == 0:
-            return QModelIndex()
-        row = self._row_of_arrival(index.internalId() - 1)
-        return self.createIndex(row, 0, 0) if row >= 0 else QModelIndex()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        if not parent.isValid():
-            return len(self._rows)
-        if parent.column() != 0 or parent.internalId() != 0 or not 0 <= parent.row() < len(self._rows):
-            return 0
-        return self._rows[parent.row()][2]
-
-    def hasChildren(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
-        if not parent.isValid():
-            return bool(self._rows)
-        if parent.column() != 0 or parent.internalId() != 0 or not 0 <= parent.row() < len(self._rows):
-            return False
-        return self._rows[parent.row()][2] > 0
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.COLUMNS):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        if role == Qt.ItemDataRole.TextAlignmentRole and section == self.DURATION:
-            return _RIGHT
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        if index.internalId() == 0:
-            if not 0 <= index.row() < len(self._rows):
-                return None
-            return self._send_data(self._rows[index.row()][1], index.column(), role)
-        row = self._row_of_arrival(index.internalId() - 1)
-        if row < 0:
-            return None
-        _arrival, record, children = self._rows[row]
-        if not 0 <= index.row() < children:
-            return None
-        return self._call_data(record, record.calls[index.row()], index.column(), role)
-
-    def _send_data(self, record: SendRecord, column: int, role: int) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == self.TIME:
-                return format_time(record.time)
-            if column == self.NAME:
-                return record.signal
-            if column == self.SOURCE:
-                return record.sender
-            if column == self.DURATION:
-                return format_ms(total_duration(record))
-            if column == self.STATUS:
-                return outcome(record)
-            if column == self.DETAILS:
-                return record.kwargs
-            return None
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if column == self.DETAILS:
-                return record.kwargs
-            return (f"#{record.seq} {record.signal} from {record.sender}, thread "
-                    f"{record.thread}, {'send_robust' if record.robust else 'send'}")
-        if role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole):
-            background, foreground = _status_colours(outcome(record))
-            return background if role == Qt.ItemDataRole.BackgroundRole else foreground
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == self.DURATION:
-            return _RIGHT
-        if role == STATUS_ROLE:
-            return outcome(record)
-        if role == SEQ_ROLE:
-            return record.seq
-        if role == PLUGIN_ROLE:
-            return ""
-        return None
-
-    def _call_data(self, record: SendRecord, call: ReceiverCall, column: int, role: int) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == self.NAME:
-                return call.receiver
-            if column == self.SOURCE:
-                return self._plugin_of(call.module)
-            if column == self.DURATION:
-                return format_ms(call.duration)
-            if column == self.STATUS:
-                return call.status
-            if column == self.DETAILS:
-                return call.error if call.error is not None else (call.result or "")
-            return "" if column == self.TIME else None
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if call.traceback:
-                return f"{call.error}\n(click to see the traceback)"
-            return f"{call.receiver} ({'on commit' if call.on_commit else 'immediate'})"
-        if role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole):
-            background, foreground = _status_colours(call.status)
-            return background if role == Qt.ItemDataRole.BackgroundRole else foreground
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == self.DURATION:
-            return _RIGHT
-        if role == STATUS_ROLE:
-            return call.status
-        if role == PLUGIN_ROLE:
-            return self._plugin_of(call.module)
-        if role == SEQ_ROLE:
-            return record.seq
-        if role == TRACEBACK_ROLE:
-            return call.traceback
-        return None
 
     # -- our API -------------------------------------------------------------------
 
@@ -629,15 +518,13 @@ class TimelineModel(QAbstractItemModel):
         """The send of a top-level or child index."""
         if not index.isValid() or index.model() is not self:
             return None
-        if index.internalId() == 0:
-            row = index.row()
-        else:
-            row = self._row_of_arrival(index.internalId() - 1)
+        parent = index.parent()
+        row = parent.row() if parent.isValid() else index.row()
         return self._rows[row][1] if 0 <= row < len(self._rows) else None
 
     def call_at(self, index: Index) -> ReceiverCall | None:
         """The receiver call of a child index (None for a send)."""
-        if not index.isValid() or index.internalId() == 0:
+        if not index.isValid() or not index.parent().isValid():
             return None
         record = self.record_at(index)
         if record is None or not 0 <= index.row() < len(record.calls):
@@ -651,34 +538,36 @@ class TimelineModel(QAbstractItemModel):
 
     def set_filter(self, accept: Callable[[SendRecord], bool] | None, buffer: SendBuffer,
                    upto: int | None = None) -> None:
-        """Show only the sends ``accept`` takes, rebuilt from ``buffer`` (a reset)."""
+        """Show only the sends ``accept`` takes, rebuilt from ``buffer``."""
         self._accept = accept
         self.rebuild(buffer, upto)
 
     def rebuild(self, buffer: SendBuffer, upto: int | None = None) -> None:
-        """Show what ``buffer`` holds (before arrival ``upto``), with a reset."""
+        """Show what ``buffer`` holds (before arrival ``upto``): every row is
+        removed and the new ones inserted, then :attr:`rebuilt` is emitted."""
         self._check_thread()
         end = buffer.end if upto is None else upto
         accept = self._accept
-        self.beginResetModel()
-        self._rows = [
+        rows = [
             (arrival, record, len(record.calls))
             for arrival, record in buffer.entries(buffer.first)
             if arrival < end and (accept is None or accept(record))
         ][-self.max_rows:]
-        self._arrivals = [row[0] for row in self._rows]
+        self.clear_rows()
+        self._rows, self._arrivals = [], []
         self._synced_to = end
-        self.endResetModel()
+        self._append(rows)
+        self.rebuilt.emit()
 
     def sync(self, buffer: SendBuffer, updated: Iterable[int] = (),
              all_updated: bool = False) -> tuple[int, int]:
         """Catch up with ``buffer``: remove the rows it evicted and those
-        beyond :attr:`max_rows` (one batch at the front), append its new
-        records the filter accepts (one batch at the end), and emit
-        ``dataChanged`` for the sends in ``updated`` (seqs; every row if
-        ``all_updated``). Returns (removed, inserted)."""
+        beyond :attr:`max_rows` (one batch at the front), rewrite the shown
+        sends in ``updated`` (seqs; every row if ``all_updated``) with their
+        children, where only cells that really changed emit ``dataChanged``,
+        and append its new records the filter accepts (one batch at the end,
+        then their children). Returns (removed, inserted)."""
         self._check_thread()
-        root = QModelIndex()
         first = buffer.first
         accept = self._accept
         new = [
@@ -690,36 +579,92 @@ class TimelineModel(QAbstractItemModel):
         gone = bisect_left(self._arrivals, first)
         gone = max(gone, len(self._rows) + len(new) - self.max_rows)
         if gone:
-            self.beginRemoveRows(root, 0, gone - 1)
+            # The mirror still holds the rows while the view hears of their removal.
+            self.remove_rows(0, gone)
             del self._rows[:gone]
             del self._arrivals[:gone]
-            self.endRemoveRows()
-        if new:
-            start = len(self._rows)
-            self.beginInsertRows(root, start, start + len(new) - 1)
-            self._rows.extend(new)
-            self._arrivals.extend(row[0] for row in new)
-            self.endInsertRows()
+        # Rewrite before appending: the new sends are written as they are now,
+        # so those that changed before they were ever shown (most of them: the
+        # transaction committed within the same flush) are not written twice.
         if all_updated:
-            self._changed(range(len(self._rows)))
-        elif updated:
-            self._changed(sorted(r for r in (self.row_of_seq(s, buffer) for s in updated) if r >= 0))
+            rows: Iterable[int] = range(len(self._rows))
+        else:
+            rows = sorted(r for r in (self.row_of_seq(s, buffer) for s in updated) if r >= 0)
+        for row in rows:
+            self._rewrite(row)
+        self._append(new)
         return gone, len(new)
 
-    def _changed(self, rows: Iterable[int]) -> None:
-        """dataChanged for these top-level rows (in runs) and their children."""
-        last_column = len(self.COLUMNS) - 1
-        run_start = previous = -2
-        for row in itertools.chain(rows, [-1]):
-            if row == -1 or row != previous + 1:
-                if run_start >= 0:
-                    self.dataChanged.emit(self.index(run_start, 0), self.index(previous, last_column))
-                run_start = row
-            previous = row
-            if row >= 0 and self._rows[row][2]:
-                parent = self.index(row, 0)
-                self.dataChanged.emit(self.index(0, 0, parent),
-                                      self.index(self._rows[row][2] - 1, last_column, parent))
+    # -- the cells -----------------------------------------------------------------
+
+    def _append(self, rows: list[tuple[int, SendRecord, int]]) -> None:
+        """Add ``rows`` at the end: one batch of sends, then one per send with calls."""
+        if not rows:
+            return
+        start = len(self._rows)
+        self._rows.extend(rows)
+        self._arrivals.extend(row[0] for row in rows)
+        self.insert_rows(start, [self._send_cells(record) for _a, record, _n in rows])
+        for row, (_arrival, record, children) in enumerate(rows, start):
+            if children:
+                calls = record.calls[:children]
+                self.insert_rows(0, [self._call_cells(record, call) for call in calls], self.cell(row, 0))
+
+    def _rewrite(self, row: int) -> None:
+        """Write the send of ``row`` and its children again; add the calls it gained."""
+        arrival, record, shown = self._rows[row]
+        calls = list(record.calls)
+        self.write_row(row, self._send_cells(record, rewrite=True))
+        parent = self.cell(row, 0)
+        for child, call in enumerate(calls[:shown]):
+            self.write_row(child, self._call_cells(record, call, rewrite=True), parent)
+        if len(calls) > shown:
+            self._rows[row] = (arrival, record, len(calls))
+            self.insert_rows(shown, [self._call_cells(record, call) for call in calls[shown:]], parent)
+
+    # The cells of a new row leave out the roles that would be None: a None
+    # only clears a role, which is work for nothing in a cell just created.
+
+    def _send_cells(self, record: SendRecord, rewrite: bool = False) -> list[dict[int, Any]]:
+        status = outcome(record)
+        common = {
+            Qt.ItemDataRole.ToolTipRole: (
+                f"#{record.seq} {record.signal} from {record.sender}, thread "
+                f"{record.thread}, {'send_robust' if record.robust else 'send'}"
+            ),
+            **_colour_roles(status, rewrite),
+            STATUS_ROLE: status,
+            SEQ_ROLE: record.seq,
+            PLUGIN_ROLE: "",
+        }
+        texts = (format_time(record.time), record.signal, record.sender,
+                 format_ms(total_duration(record)), status, record.kwargs)
+        cells = [{**common, Qt.ItemDataRole.DisplayRole: text} for text in texts]
+        cells[self.DURATION][Qt.ItemDataRole.TextAlignmentRole] = RIGHT
+        cells[self.DETAILS][Qt.ItemDataRole.ToolTipRole] = record.kwargs
+        return cells
+
+    def _call_cells(self, record: SendRecord, call: ReceiverCall,
+                    rewrite: bool = False) -> list[dict[int, Any]]:
+        plugin = self._plugin_of(call.module)
+        if call.traceback:
+            tip = f"{call.error}\n(click to see the traceback)"
+        else:
+            tip = f"{call.receiver} ({'on commit' if call.on_commit else 'immediate'})"
+        common = {
+            Qt.ItemDataRole.ToolTipRole: tip,
+            **_colour_roles(call.status, rewrite),
+            STATUS_ROLE: call.status,
+            PLUGIN_ROLE: plugin,
+            SEQ_ROLE: record.seq,
+        }
+        if call.traceback is not None or rewrite:
+            common[TRACEBACK_ROLE] = call.traceback
+        texts = ("", call.receiver, plugin, format_ms(call.duration), call.status,
+                 call.error if call.error is not None else (call.result or ""))
+        cells = [{**common, Qt.ItemDataRole.DisplayRole: text} for text in texts]
+        cells[self.DURATION][Qt.ItemDataRole.TextAlignmentRole] = RIGHT
+        return cells
 
     def _row_of_arrival(self, arrival: int) -> int:
         i = bisect_left(self._arrivals, arrival)
@@ -891,7 +836,7 @@ class InspectorPanel(QWidget):
         self._at_bottom = True
         model.rowsAboutToBeInserted.connect(self._remember_scroll)
         model.rowsInserted.connect(self._follow)
-        model.modelReset.connect(self.details.clear)
+        model.rebuilt.connect(self.details.clear)
 
         self.view.clicked.connect(self.show_details)
         self.view.activated.connect(self.show_details)  # double-click, Enter
@@ -1273,8 +1218,8 @@ class InspectorPlugin(ListenerPlugin):
 
     def view_interval(self) -> float:
         """Seconds between two view updates: ~50 us a row (the tree view's
-        relayout costs ~5 us a row), so updating takes ~10% of the GUI
-        thread at most; 50 ms to 1 s."""
+        relayout, in C++, costs a few us a row), so updating takes ~10% of
+        the GUI thread at most; 50 ms to 1 s."""
         rows = self.model.rowCount() if self.model is not None else 0
         return min(1.0, max(COALESCE_SECONDS, rows * 50e-6))
 

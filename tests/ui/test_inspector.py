@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QModelIndex, QSettings, Qt
+from PySide6.QtGui import QBrush, QStandardItemModel
 from sqlalchemy import select
 from PySide6.QtWidgets import (
     QComboBox,
@@ -21,14 +22,22 @@ from PySide6.QtWidgets import (
 )
 
 from storeapp.domain import dispatch
-from storeapp.domain.dispatch import SendRecord, Signal
+from storeapp.domain.dispatch import ReceiverCall, SendRecord, Signal
 from storeapp.domain.models import Product, User
 from storeapp.domain.signals import order_created, post_save
 from storeapp.listeners.inspector import (
     NO_RECEIVERS_ROLE,
+    PLUGIN_ROLE,
+    SEQ_ROLE,
+    SKIPPED_PLUGIN_DISABLED,
+    STATUS_ROLE,
+    TRACEBACK_ROLE,
     InspectorPlugin,
+    SendBuffer,
     TimelineModel,
+    format_time,
 )
+from storeapp.ui.cells import RIGHT, CellModel
 from tests.ui.conftest import (
     ThreadWitness,
     add_to_cart,
@@ -617,6 +626,123 @@ def test_the_timeline_model_passes_the_model_tester(qtbot: Any, qtmodeltester: A
     signal_filter.setCurrentIndex(0)
     click(qtbot, window, "inspectorClear")
     send_marker_and_wait(qtbot, window, 30)
+
+
+# -- the timeline's cells live in C++ ------------------------------------------------
+
+#: What a view calls while it lays out and paints: a Python override of any of
+#: them makes each call wait for the GIL while a worker thread runs Python.
+VIEW_VIRTUALS = ("data", "multiData", "index", "parent", "sibling", "rowCount", "columnCount",
+                 "hasChildren", "flags", "headerData", "canFetchMore")
+
+
+def make_record(seq: int, *calls: ReceiverCall) -> SendRecord:
+    return SendRecord(seq, 1_700_000_000.25, "order_created", "Order", f"order=<Order id={seq}>",
+                      True, "worker", list(calls))
+
+
+def cell_values(model: TimelineModel, parent: QModelIndex = QModelIndex()) -> list[Any]:  # noqa: B008
+    """Every role's value of every cell, children included."""
+    values = []
+    for row in range(model.rowCount(parent)):
+        for column in range(model.columnCount(parent)):
+            values += model.itemData(model.index(row, column, parent)).values()
+        values += cell_values(model, model.index(row, 0, parent))
+    return values
+
+
+def test_the_timeline_model_keeps_plain_values_in_cpp_cells(qtbot: Any) -> None:
+    assert issubclass(TimelineModel, CellModel)
+    for name in VIEW_VIRTUALS:
+        assert getattr(TimelineModel, name) is getattr(QStandardItemModel, name), name
+    failed = ReceiverCall("app.boom", "app", "error", duration=0.001, error="RuntimeError: boom",
+                          traceback="Traceback (most recent call last):\nRuntimeError: boom\n")
+    buffer = SendBuffer(10)
+    buffer.push(make_record(1, ReceiverCall("app.ok", "app", "ok", duration=0.0005, result="None"), failed))
+    buffer.push(make_record(2))
+    buffer.drain()
+    model = TimelineModel(lambda module: "shop" if module == "app" else "")
+    model.sync(buffer)
+    # Nothing C++ would need the GIL to copy or free: no Python object in a cell.
+    values = cell_values(model)
+    assert values and {type(v) for v in values} <= {str, int, float, bool, QBrush, Qt.AlignmentFlag}
+
+    send = model.index(0, TimelineModel.STATUS)
+    call = model.index(1, TimelineModel.STATUS, model.index(0, 0))
+    assert [model.index(0, c).data() for c in range(6)] == [
+        format_time(1_700_000_000.25), "order_created", "Order", "1.500", "1 failed", "order=<Order id=1>",
+    ]
+    assert [model.index(1, c, model.index(0, 0)).data() for c in range(6)] == [
+        "", "app.boom", "shop", "1.000", "error", "RuntimeError: boom",
+    ]
+    assert (send.data(STATUS_ROLE), send.data(SEQ_ROLE), send.data(PLUGIN_ROLE)) == ("1 failed", 1, "")
+    assert send.data(TRACEBACK_ROLE) is None
+    assert (call.data(STATUS_ROLE), call.data(SEQ_ROLE), call.data(PLUGIN_ROLE)) == ("error", 1, "shop")
+    assert call.data(TRACEBACK_ROLE) == failed.traceback
+    assert call.data(Qt.ItemDataRole.ToolTipRole) == "RuntimeError: boom\n(click to see the traceback)"
+    assert send.data(Qt.ItemDataRole.ToolTipRole) == "#1 order_created from Order, thread worker, send_robust"
+    assert model.index(0, TimelineModel.DETAILS).data(Qt.ItemDataRole.ToolTipRole) == "order=<Order id=1>"
+    for index in (send, call):
+        assert index.data(Qt.ItemDataRole.BackgroundRole) is not None
+        assert not model.flags(index) & Qt.ItemFlag.ItemIsEditable
+    assert model.index(1, TimelineModel.STATUS).data(Qt.ItemDataRole.ForegroundRole) is not None  # no receivers
+    assert model.index(0, TimelineModel.DURATION).data(Qt.ItemDataRole.TextAlignmentRole) == RIGHT
+    assert model.headerData(TimelineModel.DURATION, Qt.Orientation.Horizontal,
+                            Qt.ItemDataRole.TextAlignmentRole) == RIGHT
+    assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(6)] == list(TimelineModel.COLUMNS)
+
+    assert model.record_at(call) is model.record_at(send) is model.records()[0]
+    assert model.call_at(call) is failed and model.call_at(send) is None
+    assert model.rowCount(model.index(1, 0)) == 0 and model.record_at(model.index(1, 3)).seq == 2
+
+
+def test_sync_batches_its_changes_and_rewrites_only_what_changed(qtbot: Any) -> None:
+    later = ReceiverCall("app.later", "app", "deferred", on_commit=True)
+    buffer = SendBuffer(10)
+    for record in (make_record(0), make_record(1, later), make_record(2)):
+        buffer.push(record)
+    buffer.drain()
+    model = TimelineModel(max_rows=3)
+    model.sync(buffer)
+    assert model.index(1, TimelineModel.STATUS).data() == "1 deferred"
+    events: list[tuple[str, int, int, int]] = []
+    model.rowsRemoved.connect(lambda parent, first, last: events.append(("removed", parent.row(), first, last)))
+    model.rowsInserted.connect(lambda parent, first, last: events.append(("inserted", parent.row(), first, last)))
+    changed: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda top_left, *_: changed.append((top_left.parent().row(), top_left.row())))
+
+    # The deferred receiver ran and the send gained a call; a new send comes,
+    # over the 3 rows shown: the oldest goes.
+    later.status, later.duration, later.result = "ran after commit", 0.002, "None"
+    buffer.records()[1].calls.append(ReceiverCall("app.off", "app", SKIPPED_PLUGIN_DISABLED))
+    buffer.touch(1)
+    buffer.push(make_record(3, ReceiverCall("app.a", "app", "ok"), ReceiverCall("app.b", "app", "ok")))
+    drained = buffer.drain()
+    assert model.sync(buffer, drained.updated) == (1, 1)
+    assert [r.seq for r in model.records()] == [1, 2, 3]
+    assert events == [("removed", -1, 0, 0), ("inserted", 0, 1, 1), ("inserted", -1, 2, 2), ("inserted", 2, 0, 1)]
+    # The send that changed and the new one being filled; not the send in between.
+    assert {row for parent, row in changed if parent == -1} == {0, 2}
+    assert {row for parent, row in changed if parent == 0} == {0, 1}  # the call that ran, the new one
+    assert {parent for parent, _row in changed} == {-1, 0, 2}
+    sent = model.index(0, 0)
+    assert model.index(0, TimelineModel.STATUS).data() == "ok"
+    assert model.index(0, TimelineModel.STATUS).data(Qt.ItemDataRole.ForegroundRole) is None  # not blue any more
+    assert [model.index(r, TimelineModel.STATUS, sent).data() for r in range(2)] == [
+        "ran after commit", SKIPPED_PLUGIN_DISABLED,
+    ]
+    assert model.index(0, TimelineModel.DURATION, sent).data() == "2.000"
+    assert model.call_at(model.index(1, 0, sent)).receiver == "app.off"
+
+    changed.clear()
+    model.sync(buffer, {1})  # touched again, nothing new to show: nothing repaints
+    assert changed == []
+
+    rebuilt: list[bool] = []
+    model.rebuilt.connect(lambda: rebuilt.append(True))
+    model.set_filter(lambda record: bool(record.calls), buffer)
+    assert [r.seq for r in model.records()] == [1, 3] and rebuilt == [True]
+    assert [model.rowCount(model.index(r, 0)) for r in range(2)] == [2, 2]
 
 
 def test_disabling_the_inspector_detaches_the_observer_and_enabling_reattaches_it(
