@@ -46,12 +46,15 @@ def simulate_orders(
     progress: Callable[[SimulationResult], None] | None = None,
     progress_every: float = 0.1,
     pause: float = 0.0,
+    between: Callable[[], object] | None = None,
 ) -> SimulationResult:
     """Place ``count`` random orders for random customers.
 
     Orders that cannot be filled are counted in ``out_of_stock``, not raised.
     ``cancel`` is checked between orders, so a cancelled run never leaves a
-    half-written order (each order is one transaction anyway).
+    half-written order (each order is one transaction anyway). ``pause``
+    (seconds to sleep) and ``between()`` run after each order: the window
+    passes its ``yield_to_gui``.
     """
     rng = random.Random(seed)
     customers = [c.user_id for c in store.list_customers()]
@@ -91,6 +94,8 @@ def simulate_orders(
             # it gets its turn (a busy worker that releases and re-takes the
             # GIL around every SQLite call would otherwise starve it).
             time.sleep(pause)
+        if between is not None:
+            between()
         now = time.perf_counter()
         result.elapsed = now - started
         if progress is not None and now - last_report >= progress_every:

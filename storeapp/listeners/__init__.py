@@ -76,6 +76,11 @@ class PluginHost(Protocol):
         """Like :meth:`coalesce` for a refresh that reads the database:
         ``load()`` runs off the GUI thread, ``apply(result)`` on it."""
 
+    def yield_to_gui(self) -> None:
+        """For a plugin's own background thread, between two units of work:
+        returns at once unless the GUI thread is refreshing, then waits
+        (briefly) until it is done, so the window keeps its turn."""
+
     def notify(self, message: str) -> None:
         """Show a short non-modal message to the cashier."""
 
@@ -103,6 +108,9 @@ class HeadlessHost:
 
     def coalesce_load(self, key: str, load: Callable[[], Any], apply: Callable[[Any], Any]) -> None:
         apply(load())
+
+    def yield_to_gui(self) -> None:
+        pass
 
     def notify(self, message: str) -> None:
         self.notices.append(message)

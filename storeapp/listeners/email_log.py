@@ -321,7 +321,9 @@ class EmailLogPlugin(ListenerPlugin):
             with self._lock:
                 self.backend = backend
                 self.from_address = from_address
-                self.delivery = mail.DeliveryQueue(backend, self._on_status)
+                self.delivery = mail.DeliveryQueue(
+                    backend, self._on_status, between=getattr(self.host, "yield_to_gui", None)
+                )
                 self._enabled = True
         self.connect(user_registered, self._on_user_registered, on_commit=True)
         self.connect(order_created, self._on_order_created, on_commit=True)

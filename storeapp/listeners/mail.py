@@ -417,8 +417,11 @@ class DeliveryQueue:
         on_status: Callable[[Any, str], None],
         *,
         name: str = "storeapp-email",
+        between: Callable[[], Any] | None = None,
     ) -> None:
         self.backend = backend
+        #: Called after each message (the host's ``yield_to_gui``).
+        self._between = between
         self._on_status = on_status
         self._name = name
         self._queue: queue.Queue[Any] = queue.Queue()
@@ -531,6 +534,8 @@ class DeliveryQueue:
                 # A breath between messages: sleeping surely releases the GIL,
                 # so a GUI thread waiting for it gets its turn during a burst.
                 time.sleep(self.pause)
+                if self._between is not None:
+                    self._between()
         finally:
             if connected:
                 self._safe_close(backend)

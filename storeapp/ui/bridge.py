@@ -12,6 +12,13 @@ is applied on the GUI thread. SQLite calls release the GIL, and each time
 the GUI thread wants it back it may wait for a busy worker's turn to end, so
 a query of a dozen rows on the GUI thread could stall it for 80 ms during a
 rush hour.
+
+:meth:`GuiBridge.yield_to_gui` is the other half of that bargain. CPython
+hands the GIL round robin, so a refresh that needs 10 ms of Python takes
+about 10 ms times the number of busy threads. Background loops (the
+rush-hour worker, the email delivery thread) call it between two units of
+work: it returns at once, unless the GUI thread is running a refresh, and
+then waits until the refresh is done (at most ``YIELD_TIMEOUT``).
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from PySide6.QtCore import QObject, QThread, QTimer, Qt, Signal, Slot
 logger = logging.getLogger("storeapp.ui")
 
 COALESCE_INTERVAL_MS = 50  # at most 20 refreshes a second per key
+YIELD_TIMEOUT = 0.1  # a background thread never waits longer for the GUI
 
 
 class GuiBridge(QObject):
@@ -47,6 +55,10 @@ class GuiBridge(QObject):
         self.closed = False
         self.flushes = 0
         self._inline = False  # flush_now(): loads run at once, on this thread
+        self._gui_ident = threading.get_ident()
+        self._gui_free = threading.Event()  # clear while a refresh runs
+        self._gui_free.set()
+        self._refreshing = 0  # nesting depth (GUI thread only)
         # Background loads, per key (touched on the GUI thread only):
         self._reader: ThreadPoolExecutor | None = None
         self._loading: set[str] = set()  # a load is on the reader thread
@@ -58,6 +70,13 @@ class GuiBridge(QObject):
 
     def on_gui_thread(self) -> bool:
         return QThread.currentThread() is self.thread()
+
+    def yield_to_gui(self, timeout: float = YIELD_TIMEOUT) -> bool:
+        """From a background thread, between two units of work: wait while
+        the GUI thread runs a refresh. Returns False if it timed out."""
+        if threading.get_ident() == self._gui_ident or self.closed:
+            return True
+        return self._gui_free.wait(timeout)
 
     def call_in_gui(self, fn: Callable[[], Any]) -> None:
         if self.closed:
@@ -129,8 +148,21 @@ class GuiBridge(QObject):
         with self._lock:
             pending, self._pending = self._pending, {}
         self.flushes += 1
-        for fn in pending.values():
-            self._run(fn)
+        self._begin_refresh()
+        try:
+            for fn in pending.values():
+                self._run(fn)
+        finally:
+            self._end_refresh()
+
+    def _begin_refresh(self) -> None:
+        self._refreshing += 1
+        self._gui_free.clear()
+
+    def _end_refresh(self) -> None:
+        self._refreshing -= 1
+        if not self._refreshing:
+            self._gui_free.set()
 
     def flush_now(self) -> None:
         """Run every pending refresh at once, loads included (tests, shutdown)."""
@@ -146,10 +178,13 @@ class GuiBridge(QObject):
         if self.closed:
             return
         start = time.perf_counter()
+        self._begin_refresh()
         try:
             fn()
         except Exception:  # a broken panel never takes the window down
             logger.exception("GUI update %r failed", fn)
+        finally:
+            self._end_refresh()
         if self.timings is not None:
             name = getattr(fn, "__qualname__", type(fn).__qualname__)
             count, total, worst = self.timings.get(name, (0, 0.0, 0.0))
@@ -158,6 +193,7 @@ class GuiBridge(QObject):
 
     def close(self) -> None:
         self.closed = True
+        self._gui_free.set()  # nobody waits for a window that is gone
         self._timer.stop()
         with self._lock:
             self._pending.clear()
@@ -185,6 +221,9 @@ class QtPluginHost:
 
     def coalesce_load(self, key: str, load: Callable[[], Any], apply: Callable[[Any], Any]) -> None:
         self.bridge.coalesce_load(key, load, apply)
+
+    def yield_to_gui(self) -> None:
+        self.bridge.yield_to_gui()
 
     def notify(self, message: str) -> None:
         if self._notify is not None:

@@ -650,7 +650,8 @@ class MainWindow(QMainWindow):
         if not self.customer_model.rowCount():
             seed_customers(self.store)
             self.reload_customers()
-        simulation = Simulation(self.store, count, self, seed=seed, show_dialog=show_dialog)
+        simulation = Simulation(self.store, count, self, seed=seed, show_dialog=show_dialog,
+                                yield_to_gui=self.bridge.yield_to_gui)
         simulation.finished.connect(self._simulation_finished)
         self.simulation = simulation
         simulation.start()

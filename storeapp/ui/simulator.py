@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -32,9 +33,11 @@ class Simulation(QObject):
     pause = 0.001
 
     def __init__(self, store: Any, count: int, parent: QWidget | None = None,
-                 seed: int | None = None, show_dialog: bool = True) -> None:
+                 seed: int | None = None, show_dialog: bool = True,
+                 yield_to_gui: Callable[[], object] | None = None) -> None:
         super().__init__(parent)
         self.store = store
+        self.yield_to_gui = yield_to_gui
         self.count = count
         self.seed = seed
         self.cancel_event = threading.Event()
@@ -72,7 +75,7 @@ class Simulation(QObject):
             result = simulate_orders(
                 self.store, self.count, seed=self.seed, cancel=self.cancel_event,
                 progress=lambda r: self.progressed.emit(_copy(r)),
-                pause=self.pause,
+                pause=self.pause, between=self.yield_to_gui,
             )
         except Exception as exc:  # never a traceback for the cashier
             logger.exception("Simulation failed")

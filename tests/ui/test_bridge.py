@@ -115,3 +115,41 @@ def test_nothing_is_applied_after_close(qtbot: Any, bridge: GuiBridge) -> None:
     bridge._reader.shutdown(wait=True)  # the load has returned
     qtbot.wait(1)  # and any queued call has had its chance to run
     assert applied == []
+
+
+def test_yield_to_gui_holds_a_background_thread_while_a_refresh_runs(qtbot: Any, bridge: GuiBridge) -> None:
+    assert bridge.yield_to_gui(timeout=0)  # idle: at once
+    events: list[str] = []
+    in_refresh = threading.Event()
+    leave = threading.Event()
+
+    def worker() -> None:
+        in_refresh.wait(5)
+        events.append("worker asks")
+        bridge.yield_to_gui(timeout=5)
+        events.append("worker goes on")
+
+    def refresh() -> None:
+        in_refresh.set()
+        assert bridge.yield_to_gui(timeout=0)  # never blocks the GUI thread itself
+        leave.wait(0.2)  # the refresh takes a while; the worker must not pass
+        events.append("refresh done")
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    bridge.coalesce("k", refresh)
+    qtbot.waitUntil(lambda: "refresh done" in events)
+    thread.join(5)
+    assert events == ["worker asks", "refresh done", "worker goes on"]
+
+
+def test_yield_to_gui_gives_up_after_its_timeout(qtbot: Any, bridge: GuiBridge) -> None:
+    result: list[bool] = []
+
+    def refresh() -> None:
+        worker = threading.Thread(target=lambda: result.append(bridge.yield_to_gui(timeout=0.01)))
+        worker.start()
+        worker.join(5)  # the GUI thread is still in the refresh: the worker timed out
+
+    bridge.coalesce("k", refresh)
+    qtbot.waitUntil(lambda: result == [False])
