@@ -105,6 +105,13 @@ WATCHED_SIGNALS: tuple[Signal, ...] = (*ALL_SIGNALS, plugin_state_changed, recei
 
 #: The bridge's coalescing period: the timeline never updates faster.
 COALESCE_SECONDS = 0.05
+#: A view update appends sends in batches of VIEW_BATCH (~20 cells a send)
+#: until it has used VIEW_BUDGET seconds, then comes back after
+#: CATCH_UP_SECONDS for the rest: a burst never holds the GUI thread for one
+#: long update, and the event loop runs (paints, input) in between.
+VIEW_BATCH = 25
+VIEW_BUDGET = 0.008
+CATCH_UP_SECONDS = 0.015
 
 _FAILED_STATUSES = ("error", "failed after commit")
 _RAN_STATUSES = ("ok", "ran after commit")
@@ -501,6 +508,8 @@ class TimelineModel(CellModel):
         self._rows: list[tuple[int, SendRecord, int]] = []  # (arrival, record, children)
         self._arrivals: list[int] = []
         self._synced_to = 0
+        #: The last sync() stopped at its limit: more sends wait to be shown.
+        self.behind = False
         self._accept: Callable[[SendRecord], bool] | None = None
 
     # -- our API -------------------------------------------------------------------
@@ -556,17 +565,20 @@ class TimelineModel(CellModel):
         self.clear_rows()
         self._rows, self._arrivals = [], []
         self._synced_to = end
+        self.behind = False
         self._append(rows)
         self.rebuilt.emit()
 
     def sync(self, buffer: SendBuffer, updated: Iterable[int] = (),
-             all_updated: bool = False) -> tuple[int, int]:
+             all_updated: bool = False, limit: int | None = None) -> tuple[int, int]:
         """Catch up with ``buffer``: remove the rows it evicted and those
         beyond :attr:`max_rows` (one batch at the front), rewrite the shown
         sends in ``updated`` (seqs; every row if ``all_updated``) with their
         children, where only cells that really changed emit ``dataChanged``,
         and append its new records the filter accepts (one batch at the end,
-        then their children). Returns (removed, inserted)."""
+        then their children). With ``limit``, append at most that many (the
+        oldest first) and leave the rest to a later call (:attr:`behind`).
+        Returns (removed, inserted)."""
         self._check_thread()
         first = buffer.first
         accept = self._accept
@@ -575,7 +587,13 @@ class TimelineModel(CellModel):
             for arrival, record in buffer.entries(max(self._synced_to, first))
             if accept is None or accept(record)
         ][-self.max_rows:]
-        self._synced_to = buffer.end
+        if limit is not None and len(new) > limit:
+            new = new[:limit]
+            self._synced_to = new[-1][0] + 1
+            self.behind = True
+        else:
+            self._synced_to = buffer.end
+            self.behind = False
         gone = bisect_left(self._arrivals, first)
         gone = max(gone, len(self._rows) + len(new) - self.max_rows)
         if gone:
@@ -1027,6 +1045,8 @@ class InspectorPlugin(ListenerPlugin):
         self._all_touched_unshown = False
         self._last_sync = 0.0
         self._sync_timer: QTimer | None = None
+        #: How many times the timeline caught up with the buffer (tests).
+        self.view_updates = 0
         self.model: TimelineModel | None = None
         self.wiring_model: WiringModel | None = None
         self.panel: InspectorPanel | None = None
@@ -1062,7 +1082,9 @@ class InspectorPlugin(ListenerPlugin):
         self.panel.add_signal_names(s.name for s in self.signals)
         self._sync_timer = QTimer(self.panel)
         self._sync_timer.setSingleShot(True)
-        self._sync_timer.timeout.connect(self.flush)
+        # Through the host, like every other refresh: timed, and background
+        # threads hold back while it runs (host.yield_to_gui).
+        self._sync_timer.timeout.connect(lambda: self.host.call_in_gui(self.flush))
         self._on_plugins_changed()
         self.flush()
         # The window connects its own receivers after the panels: look again soon.
@@ -1207,14 +1229,15 @@ class InspectorPlugin(ListenerPlugin):
         if self._paused:
             self._update_count()
             return
-        wait = self._last_sync + self.view_interval() - time.monotonic()
+        interval = CATCH_UP_SECONDS if self.model.behind else self.view_interval()
+        wait = self._last_sync + interval - time.monotonic()
         if wait > 0.001:
             timer = self._sync_timer
             if timer is not None and not timer.isActive():
                 timer.start(max(1, int(wait * 1000)))
             self._update_count()
             return
-        self._sync_view()
+        self._sync_view(VIEW_BUDGET)
 
     def view_interval(self) -> float:
         """Seconds between two view updates: ~50 us a row (the tree view's
@@ -1223,16 +1246,27 @@ class InspectorPlugin(ListenerPlugin):
         rows = self.model.rowCount() if self.model is not None else 0
         return min(1.0, max(COALESCE_SECONDS, rows * 50e-6))
 
-    def _sync_view(self) -> None:
-        """Bring the timeline up to date with the buffer, now (GUI thread)."""
+    def _sync_view(self, budget: float | None = None) -> None:
+        """Bring the timeline up to date with the buffer, now (GUI thread);
+        with a ``budget`` (seconds), stop adding sends when it is spent and
+        come back soon for the rest."""
         if not self._panel_alive() or self.model is None:
             return
         if self._sync_timer is not None:
             self._sync_timer.stop()
+        self.view_updates += 1
         updated, self._touched_unshown = self._touched_unshown, set()
         everything, self._all_touched_unshown = self._all_touched_unshown, False
-        self.model.sync(self.buffer, updated, everything)
+        if budget is None:
+            self.model.sync(self.buffer, updated, everything)
+        else:
+            deadline = time.monotonic() + budget
+            self.model.sync(self.buffer, updated, everything, VIEW_BATCH)
+            while self.model.behind and time.monotonic() < deadline:
+                self.model.sync(self.buffer, limit=VIEW_BATCH)
         self._last_sync = time.monotonic()
+        if self.model.behind and self._sync_timer is not None:
+            self._sync_timer.start(int(CATCH_UP_SECONDS * 1000))
         self._update_count()
 
     @property
