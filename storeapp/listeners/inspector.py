@@ -488,9 +488,20 @@ class TimelineModel(CellModel):
     batches. Every cell is written from Python once, when its send arrives
     (and again when a deferred receiver of it runs or is dropped), so the
     view lays out and paints in C++, never waiting for the GIL while a
-    worker thread runs Python (see :mod:`storeapp.ui.cells`). ``_rows``
-    mirrors the top-level rows as ``(arrival, record, children shown)``.
+    worker thread runs Python (see :mod:`storeapp.ui.cells`).
+
+    A send's receiver rows are written when it is first expanded
+    (:meth:`load_children`, connected to the view's ``expanded``); until
+    then one placeholder row gives it its expand arrow. Most sends are never
+    opened, and their receivers were two thirds of the cells: of the GUI
+    thread's time during a burst, and of the memory of a full timeline.
+    ``_rows`` mirrors the top-level rows as ``(arrival, record, children)``
+    where ``children`` is the number of receiver rows written, or
+    ``UNLOADED`` while the placeholder stands in for them.
     """
+
+    UNLOADED = -1
+    PLACEHOLDER = "…"
 
     COLUMNS = ("Time", "Signal / receiver", "Sender / plugin", "Duration (ms)",
                "Outcome / status", "Arguments / result")
@@ -532,13 +543,32 @@ class TimelineModel(CellModel):
         return self._rows[row][1] if 0 <= row < len(self._rows) else None
 
     def call_at(self, index: Index) -> ReceiverCall | None:
-        """The receiver call of a child index (None for a send)."""
-        if not index.isValid() or not index.parent().isValid():
+        """The receiver call of a child index (None for a send or a placeholder)."""
+        parent = index.parent() if index.isValid() else QModelIndex()
+        if not parent.isValid() or not 0 <= parent.row() < len(self._rows):
             return None
-        record = self.record_at(index)
-        if record is None or not 0 <= index.row() < len(record.calls):
+        _arrival, record, children = self._rows[parent.row()]
+        if not 0 <= index.row() < min(children, len(record.calls)):
             return None
         return record.calls[index.row()]
+
+    def children_loaded(self, row: int) -> bool:
+        """Whether the receiver rows of top-level ``row`` are written."""
+        return 0 <= row < len(self._rows) and self._rows[row][2] != self.UNLOADED
+
+    def load_children(self, index: Index) -> None:
+        """Write the receiver rows of the send at ``index`` (a top-level
+        index), replacing its placeholder; nothing if they are there."""
+        if not index.isValid() or index.parent().isValid() or index.model() is not self:
+            return
+        row = index.row()
+        if not self.children_loaded(row):
+            arrival, record, _ = self._rows[row]
+            parent = self.cell(row, 0)
+            calls = list(record.calls)
+            self._rows[row] = (arrival, record, len(calls))
+            self.insert_rows(1, [self._call_cells(record, call) for call in calls], parent)
+            self.remove_rows(0, 1, parent)  # after: the send never looks childless
 
     def row_of_seq(self, seq: int, buffer: SendBuffer) -> int:
         """The top-level row of the send ``seq`` (-1 if not shown)."""
@@ -558,7 +588,7 @@ class TimelineModel(CellModel):
         end = buffer.end if upto is None else upto
         accept = self._accept
         rows = [
-            (arrival, record, len(record.calls))
+            (arrival, record, 0)
             for arrival, record in buffer.entries(buffer.first)
             if arrival < end and (accept is None or accept(record))
         ][-self.max_rows:]
@@ -583,7 +613,7 @@ class TimelineModel(CellModel):
         first = buffer.first
         accept = self._accept
         new = [
-            (arrival, record, len(record.calls))
+            (arrival, record, 0)
             for arrival, record in buffer.entries(max(self._synced_to, first))
             if accept is None or accept(record)
         ][-self.max_rows:]
@@ -616,23 +646,34 @@ class TimelineModel(CellModel):
     # -- the cells -----------------------------------------------------------------
 
     def _append(self, rows: list[tuple[int, SendRecord, int]]) -> None:
-        """Add ``rows`` at the end: one batch of sends, then one per send with calls."""
+        """Add ``rows`` at the end (one batch), a placeholder under each send
+        that has receiver calls."""
         if not rows:
             return
         start = len(self._rows)
         self._rows.extend(rows)
         self._arrivals.extend(row[0] for row in rows)
         self.insert_rows(start, [self._send_cells(record) for _a, record, _n in rows])
-        for row, (_arrival, record, children) in enumerate(rows, start):
-            if children:
-                calls = record.calls[:children]
-                self.insert_rows(0, [self._call_cells(record, call) for call in calls], self.cell(row, 0))
+        for row, (_arrival, record, _n) in enumerate(rows, start):
+            if record.calls:
+                self._add_placeholder(row)
+
+    def _add_placeholder(self, row: int) -> None:
+        arrival, record, _ = self._rows[row]
+        self._rows[row] = (arrival, record, self.UNLOADED)
+        self.insert_rows(0, [[{}, {Qt.ItemDataRole.DisplayRole: self.PLACEHOLDER}]], self.cell(row, 0))
 
     def _rewrite(self, row: int) -> None:
-        """Write the send of ``row`` and its children again; add the calls it gained."""
+        """Write the send of ``row`` again, and its receiver rows if they
+        are loaded (adding the calls it gained)."""
         arrival, record, shown = self._rows[row]
-        calls = list(record.calls)
         self.write_row(row, self._send_cells(record, rewrite=True))
+        calls = list(record.calls)
+        if shown == self.UNLOADED or not calls:
+            return
+        if shown == 0:  # it had no calls when it arrived
+            self._add_placeholder(row)
+            return
         parent = self.cell(row, 0)
         for child, call in enumerate(calls[:shown]):
             self.write_row(child, self._call_cells(record, call, rewrite=True), parent)
@@ -640,24 +681,23 @@ class TimelineModel(CellModel):
             self._rows[row] = (arrival, record, len(calls))
             self.insert_rows(shown, [self._call_cells(record, call) for call in calls[shown:]], parent)
 
-    # The cells of a new row leave out the roles that would be None: a None
-    # only clears a role, which is work for nothing in a cell just created.
+    # Memory: a full timeline holds thousands of rows of six cells, so a
+    # cell holds what its column shows and no more. The first column carries the row's
+    # roles (status, seq, plugin, traceback); the name column the row's
+    # tooltip. The cells of a new row leave out the roles that would be None:
+    # a None only clears a role, which is work for nothing in a new cell.
 
     def _send_cells(self, record: SendRecord, rewrite: bool = False) -> list[dict[int, Any]]:
         status = outcome(record)
-        common = {
-            Qt.ItemDataRole.ToolTipRole: (
-                f"#{record.seq} {record.signal} from {record.sender}, thread "
-                f"{record.thread}, {'send_robust' if record.robust else 'send'}"
-            ),
-            **_colour_roles(status, rewrite),
-            STATUS_ROLE: status,
-            SEQ_ROLE: record.seq,
-            PLUGIN_ROLE: "",
-        }
+        colours = _colour_roles(status, rewrite)
         texts = (format_time(record.time), record.signal, record.sender,
                  format_ms(total_duration(record)), status, record.kwargs)
-        cells = [{**common, Qt.ItemDataRole.DisplayRole: text} for text in texts]
+        cells: list[dict[int, Any]] = [{**colours, Qt.ItemDataRole.DisplayRole: t} for t in texts]
+        cells[self.TIME].update({STATUS_ROLE: status, SEQ_ROLE: record.seq, PLUGIN_ROLE: ""})
+        cells[self.NAME][Qt.ItemDataRole.ToolTipRole] = (
+            f"#{record.seq} {record.signal} from {record.sender}, thread "
+            f"{record.thread}, {'send_robust' if record.robust else 'send'}"
+        )
         cells[self.DURATION][Qt.ItemDataRole.TextAlignmentRole] = RIGHT
         cells[self.DETAILS][Qt.ItemDataRole.ToolTipRole] = record.kwargs
         return cells
@@ -665,22 +705,20 @@ class TimelineModel(CellModel):
     def _call_cells(self, record: SendRecord, call: ReceiverCall,
                     rewrite: bool = False) -> list[dict[int, Any]]:
         plugin = self._plugin_of(call.module)
+        colours = _colour_roles(call.status, rewrite)
+        texts = ("", call.receiver, plugin, format_ms(call.duration), call.status,
+                 call.error if call.error is not None else (call.result or ""))
+        cells: list[dict[int, Any]] = [{**colours, Qt.ItemDataRole.DisplayRole: t} for t in texts]
+        cells[self.TIME].update({STATUS_ROLE: call.status, PLUGIN_ROLE: plugin, SEQ_ROLE: record.seq})
+        if call.traceback is not None or rewrite:
+            cells[self.TIME][TRACEBACK_ROLE] = call.traceback
         if call.traceback:
             tip = f"{call.error}\n(click to see the traceback)"
         else:
             tip = f"{call.receiver} ({'on commit' if call.on_commit else 'immediate'})"
-        common = {
-            Qt.ItemDataRole.ToolTipRole: tip,
-            **_colour_roles(call.status, rewrite),
-            STATUS_ROLE: call.status,
-            PLUGIN_ROLE: plugin,
-            SEQ_ROLE: record.seq,
-        }
-        if call.traceback is not None or rewrite:
-            common[TRACEBACK_ROLE] = call.traceback
-        texts = ("", call.receiver, plugin, format_ms(call.duration), call.status,
-                 call.error if call.error is not None else (call.result or ""))
-        cells = [{**common, Qt.ItemDataRole.DisplayRole: text} for text in texts]
+        cells[self.NAME][Qt.ItemDataRole.ToolTipRole] = tip
+        if call.traceback or rewrite:
+            cells[self.STATUS][Qt.ItemDataRole.ToolTipRole] = tip if call.traceback else None
         cells[self.DURATION][Qt.ItemDataRole.TextAlignmentRole] = RIGHT
         return cells
 
@@ -856,6 +894,7 @@ class InspectorPanel(QWidget):
         model.rowsInserted.connect(self._follow)
         model.rebuilt.connect(self.details.clear)
 
+        self.view.expanded.connect(model.load_children)
         self.view.clicked.connect(self.show_details)
         self.view.activated.connect(self.show_details)  # double-click, Enter
         self.view.selectionModel().currentChanged.connect(self._current_changed)

@@ -74,6 +74,7 @@ def sends(model: TimelineModel, signal: str | None = None) -> list[dict[str, Any
     out = []
     for row in range(model.rowCount()):
         parent = model.index(row, 0)
+        model.load_children(parent)  # what expanding the send in the view does
         cells = [model.index(row, c).data() for c in range(model.columnCount())]
         if signal is not None and cells[TimelineModel.NAME] != signal:
             continue
@@ -274,6 +275,29 @@ def test_the_wiring_view_follows_receivers_connected_outside_plugins(qtbot: Any,
 
 
 # -- the timeline ----------------------------------------------------------------------
+
+
+def test_expanding_a_send_in_the_view_writes_its_receiver_rows(qtbot: Any, window: Any) -> None:
+    customer(qtbot, window)
+    place_order(qtbot, window)
+    model = timeline(window)
+    view = find(window, QTreeView, "inspectorTimeline")
+
+    def order_row() -> int:
+        rows = [r for r in range(model.rowCount()) if model.index(r, TimelineModel.NAME).data() == "order_created"]
+        return rows[0] if rows else -1
+
+    qtbot.waitUntil(lambda: order_row() >= 0)
+    send = model.index(order_row(), 0)
+    # Not opened yet: one placeholder row, so the view draws an expand arrow.
+    assert not model.children_loaded(send.row())
+    assert model.rowCount(send) == 1
+    assert model.index(0, TimelineModel.NAME, send).data() == TimelineModel.PLACEHOLDER
+    view.expand(send)
+    assert model.children_loaded(send.row())
+    receivers = [model.index(r, TimelineModel.NAME, send).data() for r in range(model.rowCount(send))]
+    assert len(receivers) == 6 and any(r.endswith("core.on_order_created") for r in receivers)
+    assert model.call_at(model.index(0, 0, send)) is model.record_at(send).calls[0]
 
 
 def test_an_order_is_one_send_with_a_child_per_receiver(qtbot: Any, window: Any) -> None:
@@ -549,7 +573,8 @@ def test_the_ring_buffer_is_bounded_by_the_setting_and_memory_stays_flat(
     model = timeline(window)
     assert plugin.buffer.maxlen == 50
     inserts: list[int] = []
-    model.rowsInserted.connect(lambda parent, first, last: inserts.append(last - first + 1))
+    model.rowsInserted.connect(
+        lambda parent, first, last: None if parent.isValid() else inserts.append(last - first + 1))
 
     def alive_markers() -> int:
         gc.collect()
@@ -580,7 +605,8 @@ def test_a_long_timeline_shows_the_newest_sends_and_updates_less_often(qtbot: An
     assert (plugin.buffer.maxlen, plugin.view_rows) == (10_000, 2_000)
     assert plugin.view_interval() == pytest.approx(0.05)  # a short timeline: every flush
     batches: list[int] = []
-    model.rowsInserted.connect(lambda parent, first, last: batches.append(last - first + 1))
+    model.rowsInserted.connect(
+        lambda parent, first, last: None if parent.isValid() else batches.append(last - first + 1))
     for n in range(6000):
         marker.send_robust("test", n=n)
     qtbot.waitUntil(lambda: "n=5999" in markers(model))
@@ -668,12 +694,16 @@ def test_the_timeline_model_keeps_plain_values_in_cpp_cells(qtbot: Any) -> None:
     buffer.drain()
     model = TimelineModel(lambda module: "shop" if module == "app" else "")
     model.sync(buffer)
+    model.load_children(model.index(0, 0))
     # Nothing C++ would need the GIL to copy or free: no Python object in a cell.
     values = cell_values(model)
     assert values and {type(v) for v in values} <= {str, int, float, bool, QBrush, Qt.AlignmentFlag}
 
-    send = model.index(0, TimelineModel.STATUS)
-    call = model.index(1, TimelineModel.STATUS, model.index(0, 0))
+    # The row's roles live in its first cell, its tooltip on the name.
+    send = model.index(0, TimelineModel.TIME)
+    call = model.index(1, TimelineModel.TIME, model.index(0, 0))
+    send_name = model.index(0, TimelineModel.NAME)
+    call_name = model.index(1, TimelineModel.NAME, model.index(0, 0))
     assert [model.index(0, c).data() for c in range(6)] == [
         format_time(1_700_000_000.25), "order_created", "Order", "1.500", "1 failed", "order=<Order id=1>",
     ]
@@ -684,8 +714,10 @@ def test_the_timeline_model_keeps_plain_values_in_cpp_cells(qtbot: Any) -> None:
     assert send.data(TRACEBACK_ROLE) is None
     assert (call.data(STATUS_ROLE), call.data(SEQ_ROLE), call.data(PLUGIN_ROLE)) == ("error", 1, "shop")
     assert call.data(TRACEBACK_ROLE) == failed.traceback
-    assert call.data(Qt.ItemDataRole.ToolTipRole) == "RuntimeError: boom\n(click to see the traceback)"
-    assert send.data(Qt.ItemDataRole.ToolTipRole) == "#1 order_created from Order, thread worker, send_robust"
+    assert call_name.data(Qt.ItemDataRole.ToolTipRole) == "RuntimeError: boom\n(click to see the traceback)"
+    assert call_name.siblingAtColumn(TimelineModel.STATUS).data(Qt.ItemDataRole.ToolTipRole) == (
+        "RuntimeError: boom\n(click to see the traceback)")
+    assert send_name.data(Qt.ItemDataRole.ToolTipRole) == "#1 order_created from Order, thread worker, send_robust"
     assert model.index(0, TimelineModel.DETAILS).data(Qt.ItemDataRole.ToolTipRole) == "order=<Order id=1>"
     for index in (send, call):
         assert index.data(Qt.ItemDataRole.BackgroundRole) is not None
@@ -710,6 +742,14 @@ def test_sync_batches_its_changes_and_rewrites_only_what_changed(qtbot: Any) -> 
     model = TimelineModel(max_rows=3)
     model.sync(buffer)
     assert model.index(1, TimelineModel.STATUS).data() == "1 deferred"
+    # A send's receivers are written when it is first expanded; until then a
+    # placeholder row gives it its expand arrow.
+    placeholder = model.index(0, TimelineModel.NAME, model.index(1, 0))
+    assert model.rowCount(model.index(1, 0)) == 1 and placeholder.data() == TimelineModel.PLACEHOLDER
+    assert model.call_at(placeholder) is None and not model.children_loaded(1)
+    model.load_children(model.index(1, 0))
+    assert model.children_loaded(1) and model.rowCount(model.index(1, 0)) == 1
+    assert model.index(0, TimelineModel.NAME, model.index(1, 0)).data() == "app.later"
     events: list[tuple[str, int, int, int]] = []
     model.rowsRemoved.connect(lambda parent, first, last: events.append(("removed", parent.row(), first, last)))
     model.rowsInserted.connect(lambda parent, first, last: events.append(("inserted", parent.row(), first, last)))
@@ -725,11 +765,11 @@ def test_sync_batches_its_changes_and_rewrites_only_what_changed(qtbot: Any) -> 
     drained = buffer.drain()
     assert model.sync(buffer, drained.updated) == (1, 1)
     assert [r.seq for r in model.records()] == [1, 2, 3]
-    assert events == [("removed", -1, 0, 0), ("inserted", 0, 1, 1), ("inserted", -1, 2, 2), ("inserted", 2, 0, 1)]
+    assert events == [("removed", -1, 0, 0), ("inserted", 0, 1, 1), ("inserted", -1, 2, 2), ("inserted", 2, 0, 0)]
     # The send that changed and the new one being filled; not the send in between.
     assert {row for parent, row in changed if parent == -1} == {0, 2}
     assert {row for parent, row in changed if parent == 0} == {0, 1}  # the call that ran, the new one
-    assert {parent for parent, _row in changed} == {-1, 0, 2}
+    assert {parent for parent, _row in changed} == {-1, 0, 2}  # 2: its placeholder
     sent = model.index(0, 0)
     assert model.index(0, TimelineModel.STATUS).data() == "ok"
     assert model.index(0, TimelineModel.STATUS).data(Qt.ItemDataRole.ForegroundRole) is None  # not blue any more
@@ -747,6 +787,9 @@ def test_sync_batches_its_changes_and_rewrites_only_what_changed(qtbot: Any) -> 
     model.rebuilt.connect(lambda: rebuilt.append(True))
     model.set_filter(lambda record: bool(record.calls), buffer)
     assert [r.seq for r in model.records()] == [1, 3] and rebuilt == [True]
+    assert [model.rowCount(model.index(r, 0)) for r in range(2)] == [1, 1]  # placeholders
+    for row in range(2):
+        model.load_children(model.index(row, 0))
     assert [model.rowCount(model.index(r, 0)) for r in range(2)] == [2, 2]
 
 
