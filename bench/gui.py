@@ -184,6 +184,66 @@ def consistency_checks(window: Any) -> dict[str, Callable[[], bool]]:
     return checks
 
 
+def repaint_next_to_busy_thread(rounds: int = 15) -> dict[str, tuple[float, float]]:
+    """Why storeapp's tables are CellModels: the median time to repaint a
+    200 x 6 table over a Python ``QAbstractTableModel`` and over a
+    ``CellModel``, idle and next to one thread running Python.
+    Returns {name: (idle seconds, busy seconds)}."""
+    from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+    from PySide6.QtWidgets import QApplication, QTableView
+
+    from storeapp.ui.cells import CellModel
+
+    class PythonModel(QAbstractTableModel):
+        def rowCount(self, parent: Any = QModelIndex()) -> int:  # noqa: B008
+            return 0 if parent.isValid() else 200
+
+        def columnCount(self, parent: Any = QModelIndex()) -> int:  # noqa: B008
+            return 6
+
+        def data(self, index: Any, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+            return f"{index.row()},{index.column()}" if role == Qt.ItemDataRole.DisplayRole else None
+
+    cells = CellModel([str(c) for c in range(6)])
+    cells.insert_rows(0, [[{Qt.ItemDataRole.DisplayRole: f"{r},{c}"} for c in range(6)] for r in range(200)])
+    app = QApplication.instance()
+    views = {"Python model": QTableView(), "CellModel": QTableView()}
+    models = {"Python model": PythonModel(), "CellModel": cells}
+    for name, view in views.items():
+        view.setModel(models[name])
+        view.resize(800, 600)
+        view.show()
+    app.processEvents()
+
+    def median_repaint(view: Any) -> float:
+        times = []
+        for _ in range(rounds):
+            view.viewport().update()
+            start = time.perf_counter()
+            app.processEvents()  # releases the GIL while Qt paints, as the event loop does
+            times.append(time.perf_counter() - start)
+        return sorted(times)[len(times) // 2]
+
+    idle = {name: median_repaint(view) for name, view in views.items()}
+    stop = threading.Event()
+
+    def busy() -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+
+    thread = threading.Thread(target=busy, daemon=True)
+    thread.start()
+    try:
+        loaded = {name: median_repaint(view) for name, view in views.items()}
+    finally:
+        stop.set()
+        thread.join()
+    for view in views.values():
+        view.close()
+    return {name: (idle[name], loaded[name]) for name in views}
+
+
 def run(args: argparse.Namespace) -> Report:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import sqlalchemy.orm  # noqa: F401  (the app's import order)
@@ -287,6 +347,12 @@ def run(args: argparse.Namespace) -> Report:
             report.notes.append(f"gui: simulation errors: {result.errors[:3]}")
         window.close()
         app.processEvents()
+    repaint = repaint_next_to_busy_thread()
+    (py_idle, py_busy), (cm_idle, cm_busy) = repaint["Python model"], repaint["CellModel"]
+    report.row("gui: 200x6 table repaint next to a busy thread, Python model / CellModel",
+               f"{py_busy / cm_busy:.0f}x")
+    report.row("gui: that repaint (abs.), Python model idle / busy; CellModel idle / busy",
+               f"{fmt_ms(py_idle)} / {fmt_ms(py_busy)}; {fmt_ms(cm_idle)} / {fmt_ms(cm_busy)}")
     report.elapsed = time.perf_counter() - started
     return report
 
