@@ -58,11 +58,16 @@ def main() -> int:
         settle(app, 2500)
         if tabs is not None:
             view = window.findChild(QTreeView, "inspectorTimeline")
-            if view is not None and view.model().rowCount():
-                last = view.model().index(view.model().rowCount() - 1, 0)
+            model = view.model() if view is not None else None
+            orders = [r for r in range(model.rowCount() if model is not None else 0)
+                      if model.index(r, 1).data() == "order_created"]
+            if orders:  # pause the timeline, open the newest order's send: a row per receiver
+                window.manager.record("inspector").plugin.set_paused(True)
+                last = model.index(orders[-1], 0)
                 view.expand(last)
-                view.scrollTo(last)
-        settle(app, 400)
+                view.scrollTo(last, QTreeView.ScrollHint.PositionAtTop)
+                view.setCurrentIndex(last)
+        settle(app, 100)
         app.primaryScreen().grabWindow(0).save(str(OUT / name))
         simulation.cancel()
         settle(app, 500)
