@@ -387,6 +387,8 @@ class InventoryPlugin(ListenerPlugin):
         self._schedule()
 
     def _schedule(self) -> None:
+        if self.model is None:  # no panel (headless, or not built yet): nothing to refresh
+            return
         self.host.coalesce_load(self.REFRESH_KEY, self._load, self._show)
 
     def _load(self) -> list[StockRow] | None:

@@ -513,3 +513,20 @@ def test_a_new_product_is_sorted_into_place_and_the_summary_follows_each_refresh
     plugin.set_threshold(8)  # MUG-STD has 8
     assert summary.text() == "13 products · 1 low · 1 out of stock"
     assert refreshes == [1, 1]
+
+
+def test_without_a_panel_orders_cost_no_read(store: Store, user_id: int, tmp_path: Any) -> None:
+    """Headless (no panel to refresh), the plugin reads nothing per order."""
+    from storeapp.listeners import HeadlessHost
+
+    coffee = product(store, "COF-250").id
+    reads: list[int] = []
+    list_products = store.list_products
+    store.list_products = lambda *a, **k: reads.append(1) or list_products(*a, **k)  # type: ignore[method-assign]
+    headless = InventoryPlugin(HeadlessHost(store, tmp_path / "headless"))
+    headless.ready()
+    try:
+        place(store, user_id, (coffee, 1))
+        assert reads == []
+    finally:
+        headless.shutdown()
