@@ -27,7 +27,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, QTimer, Qt, Signal, Slot
@@ -36,6 +36,10 @@ logger = logging.getLogger("storeapp.ui")
 
 COALESCE_INTERVAL_MS = 50  # at most 20 refreshes a second per key
 YIELD_TIMEOUT = 0.1  # a background thread never waits longer for the GUI
+#: A "refresh" running longer than this is not one (a modal dialog opened
+#: from a callback, a nested event loop): background threads stop yielding.
+YIELD_MAX_HOLD = 0.2
+CLOSE_WAIT = 2.0  # seconds close() waits for a load still reading
 
 
 class GuiBridge(QObject):
@@ -59,8 +63,10 @@ class GuiBridge(QObject):
         self._gui_free = threading.Event()  # clear while a refresh runs
         self._gui_free.set()
         self._refreshing = 0  # nesting depth (GUI thread only)
+        self._busy_since = 0.0  # when the outermost refresh began
         # Background loads, per key (touched on the GUI thread only):
         self._reader: ThreadPoolExecutor | None = None
+        self._futures: set[Future[None]] = set()  # loads not finished (any thread)
         self._loading: set[str] = set()  # a load is on the reader thread
         self._again: dict[str, tuple[Callable[[], Any], Callable[[Any], Any]]] = {}
         self._requested: dict[str, int] = {}  # generation of the latest request
@@ -76,6 +82,8 @@ class GuiBridge(QObject):
         the GUI thread runs a refresh. Returns False if it timed out."""
         if threading.get_ident() == self._gui_ident or self.closed:
             return True
+        if not self._gui_free.is_set() and time.monotonic() - self._busy_since > YIELD_MAX_HOLD:
+            return False  # not a refresh: a dialog or a nested event loop
         return self._gui_free.wait(timeout)
 
     def call_in_gui(self, fn: Callable[[], Any]) -> None:
@@ -104,18 +112,35 @@ class GuiBridge(QObject):
         """
         self.coalesce(key, lambda: self._submit(key, load, apply))
 
+    def load_now(self, key: str, load: Callable[[], Any], apply: Callable[[Any], Any]) -> None:
+        """On the GUI thread: load and apply at once (the cashier's own
+        action, shown before the next paint). A background load of the same
+        key still running, older than this, is dropped when it arrives."""
+        inline, self._inline = self._inline, True
+        try:
+            self._submit(key, load, apply)
+        finally:
+            self._inline = inline
+
+    def loads_in_flight(self) -> int:
+        """Background loads not yet applied (GUI thread)."""
+        return len(self._loading)
+
     def _submit(self, key: str, load: Callable[[], Any], apply: Callable[[Any], Any]) -> None:
         generation = self._requested[key] = self._requested.get(key, 0) + 1
         if self._inline:
+            result = load()
             self._applied[key] = generation
-            apply(load())
+            apply(result)
         elif key in self._loading:
             self._again[key] = (load, apply)
-        else:
+        elif not self.closed:
             self._loading.add(key)
             if self._reader is None:
                 self._reader = ThreadPoolExecutor(1, thread_name_prefix="storeapp-reader")
-            self._reader.submit(self._load, key, generation, load, apply)
+            future = self._reader.submit(self._load, key, generation, load, apply)
+            self._futures.add(future)
+            future.add_done_callback(self._futures.discard)
 
     def _load(self, key: str, generation: int, load: Callable[[], Any],
               apply: Callable[[Any], Any]) -> None:
@@ -130,11 +155,13 @@ class GuiBridge(QObject):
         def loaded() -> None:
             self._loading.discard(key)
             again = self._again.pop(key, None)
-            if not failed and generation > self._applied.get(key, 0):
-                self._applied[key] = generation
-                apply(result)
-            if again is not None:
-                self._submit(key, *again)
+            try:
+                if not failed and generation > self._applied.get(key, 0):
+                    self._applied[key] = generation
+                    apply(result)
+            finally:  # a failed apply never loses the request behind it
+                if again is not None:
+                    self._submit(key, *again)
 
         loaded.__qualname__ = getattr(apply, "__qualname__", key)  # for timings
         self.call_in_gui(loaded)
@@ -156,6 +183,8 @@ class GuiBridge(QObject):
             self._end_refresh()
 
     def _begin_refresh(self) -> None:
+        if not self._refreshing:
+            self._busy_since = time.monotonic()
         self._refreshing += 1
         self._gui_free.clear()
 
@@ -165,7 +194,7 @@ class GuiBridge(QObject):
             self._gui_free.set()
 
     def flush_now(self) -> None:
-        """Run every pending refresh at once, loads included (tests, shutdown)."""
+        """Run every pending refresh at once, loads included (tests)."""
         self._timer.stop()
         self._inline = True
         try:
@@ -198,7 +227,9 @@ class GuiBridge(QObject):
         with self._lock:
             self._pending.clear()
         if self._reader is not None:
+            # The store closes next: let a read in progress finish first.
             self._reader.shutdown(wait=False, cancel_futures=True)
+            wait(list(self._futures), timeout=CLOSE_WAIT)
 
 
 class QtPluginHost:

@@ -87,6 +87,13 @@ class CellModel(QStandardItemModel):
             for column, roles in enumerate(cells):
                 self.setItemData(start.siblingAtColumn(column) if column else start, dict(roles))
 
+    def clear(self) -> None:
+        """``QStandardItemModel.clear()`` replaces the root item: forget the
+        anchor that points into it. (It also drops the headers; prefer
+        :meth:`clear_rows`.)"""
+        self._anchor = None
+        super().clear()
+
     def remove_rows(self, row: int, count: int, parent: Index = QModelIndex()) -> None:  # noqa: B008
         if count > 0:
             self.removeRows(row, count, parent)

@@ -399,7 +399,9 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------------- reloads
 
     def reload_products(self) -> None:
-        self.product_model.set_rows(self.store.list_products())
+        """At once, after the cashier's own action (an older background
+        refresh still on its way is dropped)."""
+        self.bridge.load_now("ui.products", self.store.list_products, self.product_model.set_rows)
 
     def reload_customers(self) -> None:
         current = self.current_user_id()

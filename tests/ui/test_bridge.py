@@ -79,7 +79,7 @@ def test_flush_now_loads_at_once_and_a_late_result_never_overwrites_it(qtbot: An
     bridge.flush_now()
     assert applied == ["new"]  # synchronously, on this thread
     release.set()
-    qtbot.waitUntil(lambda: "k" not in bridge._loading)  # the older read is back
+    qtbot.waitUntil(lambda: bridge.loads_in_flight() == 0)  # the older read is back
     assert applied == ["new"]  # and was dropped
 
 
@@ -109,12 +109,57 @@ def test_nothing_is_applied_after_close(qtbot: Any, bridge: GuiBridge) -> None:
 
     bridge.coalesce_load("k", load, applied.append)
     qtbot.waitUntil(started.is_set)
-    bridge.close()
-    release.set()
-    assert bridge._reader is not None
-    bridge._reader.shutdown(wait=True)  # the load has returned
-    qtbot.wait(1)  # and any queued call has had its chance to run
+    threading.Timer(0.05, release.set).start()
+    bridge.close()  # waits for the read in progress (the store closes next)
+    assert release.is_set()
+    qtbot.wait(1)  # any queued call has had its chance to run
     assert applied == []
+
+
+def test_a_failing_apply_does_not_lose_the_request_behind_it(qtbot: Any, bridge: GuiBridge) -> None:
+    release = threading.Event()
+    started = threading.Event()
+    version = [1]
+    applied: list[int] = []
+
+    def load() -> int:
+        read = version[0]
+        started.set()
+        release.wait(5)
+        return read
+
+    def apply(result: int) -> None:
+        if result == 1:
+            raise RuntimeError("the panel broke once")
+        applied.append(result)
+
+    bridge.coalesce_load("k", load, apply)
+    qtbot.waitUntil(started.is_set)
+    version[0] = 2
+    flushes = bridge.flushes
+    bridge.coalesce_load("k", load, apply)  # queued behind the running load
+    qtbot.waitUntil(lambda: bridge.flushes > flushes)
+    release.set()
+    qtbot.waitUntil(lambda: applied == [2])
+
+
+def test_load_now_applies_at_once_and_drops_an_older_background_read(qtbot: Any, bridge: GuiBridge) -> None:
+    release = threading.Event()
+    started = threading.Event()
+    applied: list[str] = []
+
+    def slow() -> str:
+        started.set()
+        release.wait(5)
+        return "old"
+
+    bridge.coalesce_load("k", slow, applied.append)
+    qtbot.waitUntil(started.is_set)
+    bridge.load_now("k", lambda: "now", applied.append)
+    assert applied == ["now"]
+    release.set()
+    qtbot.waitUntil(lambda: bridge.loads_in_flight() == 0)
+    assert applied == ["now"]
 
 
 def test_yield_to_gui_holds_a_background_thread_while_a_refresh_runs(qtbot: Any, bridge: GuiBridge) -> None:
@@ -141,6 +186,23 @@ def test_yield_to_gui_holds_a_background_thread_while_a_refresh_runs(qtbot: Any,
     qtbot.waitUntil(lambda: "refresh done" in events)
     thread.join(5)
     assert events == ["worker asks", "refresh done", "worker goes on"]
+
+
+def test_yield_to_gui_does_not_wait_for_a_long_callback(qtbot: Any, bridge: GuiBridge) -> None:
+    """A callback that runs long (a modal dialog, a nested event loop) is
+    not a refresh: background threads stop holding back for it."""
+    from storeapp.ui.bridge import YIELD_MAX_HOLD
+
+    result: list[bool] = []
+
+    def refresh() -> None:
+        qtbot.wait(int(YIELD_MAX_HOLD * 1000) + 50)  # a nested event loop
+        worker = threading.Thread(target=lambda: result.append(bridge.yield_to_gui(timeout=5)))
+        worker.start()
+        worker.join(1)
+
+    bridge.coalesce("k", refresh)
+    qtbot.waitUntil(lambda: result == [False])
 
 
 def test_yield_to_gui_gives_up_after_its_timeout(qtbot: Any, bridge: GuiBridge) -> None:

@@ -115,6 +115,16 @@ def test_child_rows_get_the_models_columns(qtbot: Any) -> None:
     assert model.index(0, 0, parent).data() == "r2"
 
 
+def test_rows_can_be_written_after_clear(qtbot: Any) -> None:
+    model = CellModel(["A", "B"])
+    model.insert_rows(0, [[{0: "a"}, {0: "b"}]])
+    model.clear()  # a new root item: the model must not reach cells through the old one
+    model.setColumnCount(2)
+    model.insert_rows(0, [[{0: "c"}, {0: "d"}]])
+    model.write_row(0, [{0: "e"}, {0: "f"}])
+    assert [model.index(0, c).data() for c in range(2)] == ["e", "f"]
+
+
 class ThingModel(RowsModel[Any]):
     columns = (Column("Name", lambda t: t.name), Column("Qty", lambda t: t.qty, True))
 

@@ -9,8 +9,8 @@ import time
 from typing import Any
 
 from PySide6.QtCore import QTimer
-from sqlalchemy import event
 from PySide6.QtWidgets import QPushButton
+from sqlalchemy import event
 
 from tests.ui.conftest import ThreadWitness, add_to_cart, click, find
 
@@ -135,13 +135,15 @@ def test_rush_hour_of_2000_orders_keeps_the_window_responsive_and_panels_equal_t
 
     simulation = None
     event.listen(window.store.engine, "before_cursor_execute", on_execute)
-    beat.start()
-    simulation = window.start_simulation(2000, seed=1)
-    assert simulation is not None
-    qtbot.waitUntil(lambda: window.last_simulation is not None, timeout=240_000)
-    elapsed = window.last_simulation.elapsed
-    beat.stop()
-    event.remove(window.store.engine, "before_cursor_execute", on_execute)
+    try:
+        beat.start()
+        simulation = window.start_simulation(2000, seed=1)
+        assert simulation is not None
+        qtbot.waitUntil(lambda: window.last_simulation is not None, timeout=240_000)
+        elapsed = window.last_simulation.elapsed
+        beat.stop()
+    finally:
+        event.remove(window.store.engine, "before_cursor_execute", on_execute)
     # Every panel read the database on the reader thread, never on the GUI
     # thread (there, each SQLite call would wait for the worker's GIL turn).
     assert gui_sql == []
