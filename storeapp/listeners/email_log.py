@@ -2,9 +2,10 @@
 
 Both receivers are connected with ``on_commit=True``: a rolled-back
 registration or order sends nothing. A receiver copies what it needs out of
-the payload (plain strings, never an ORM object), builds a real
-:class:`email.message.EmailMessage`, records it as ``queued`` and hands it to
-the one background delivery thread (:class:`storeapp.listeners.mail.DeliveryQueue`),
+the payload (plain strings, never an ORM object), records the email as
+``queued`` and hands the building of a real MIME message
+(:mod:`storeapp.listeners.mail`) and its delivery to the one background
+delivery thread (:class:`storeapp.listeners.mail.DeliveryQueue`),
 so the thread that committed never waits for a mail server. The outcome,
 ``sent`` or ``failed: <reason>``, comes back from that thread; the panel's
 model is refreshed on the GUI thread through ``host.coalesce``.
@@ -24,7 +25,8 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from email.message import EmailMessage
+from email.header import decode_header, make_header
+from email.message import EmailMessage, Message
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +84,12 @@ class EmailRecord:
     @property
     def failed(self) -> bool:
         return self.status.startswith(mail.FAILED_PREFIX)
+
+
+def _decoded(header: Any) -> str:
+    """A header as the reader sees it (RFC 2047 encoded words decoded)."""
+    text = str(header)
+    return str(make_header(decode_header(text))) if "=?" in text else text
 
 
 def render_message(message: EmailMessage | None) -> str:
@@ -478,14 +486,14 @@ class EmailLogPlugin(ListenerPlugin):
             while len(self._records) > MAX_RECORDS:
                 del self._records[next(iter(self._records))]
 
-        def make() -> EmailMessage:
-            message: EmailMessage = build(from_address)
-            raw = bytes(message)
+        def make() -> Message:
+            message = build(from_address)
+            raw = message.as_bytes()
             with self._lock:
                 current = self._records.get(record.id)
                 if current is not None:
                     self._records[record.id] = replace(
-                        current, raw=raw, to=str(message["To"]), subject=str(message["Subject"])
+                        current, raw=raw, to=_decoded(message["To"]), subject=_decoded(message["Subject"])
                     )
             return message
 
