@@ -11,6 +11,20 @@ import pytest
 from storeapp.ui.bridge import GuiBridge
 
 
+class SlowLoad:
+    """A load that returns ``value`` once ``release`` is set."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        self.started = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self) -> Any:
+        self.started.set()
+        self.release.wait(5)
+        return self.value
+
+
 @pytest.fixture
 def bridge(qtbot: Any):
     bridge = GuiBridge()
@@ -64,21 +78,14 @@ def test_requests_during_a_load_cause_exactly_one_more_load(qtbot: Any, bridge: 
 
 
 def test_flush_now_loads_at_once_and_a_late_result_never_overwrites_it(qtbot: Any, bridge: GuiBridge) -> None:
-    release = threading.Event()
-    started = threading.Event()
+    slow = SlowLoad("old")
     applied: list[str] = []
-
-    def slow() -> str:
-        started.set()
-        release.wait(5)
-        return "old"
-
     bridge.coalesce_load("k", slow, applied.append)
-    qtbot.waitUntil(started.is_set)
+    qtbot.waitUntil(slow.started.is_set)
     bridge.coalesce_load("k", lambda: "new", applied.append)
     bridge.flush_now()
     assert applied == ["new"]  # synchronously, on this thread
-    release.set()
+    slow.release.set()
     qtbot.waitUntil(lambda: bridge.loads_in_flight() == 0)  # the older read is back
     assert applied == ["new"]  # and was dropped
 
@@ -98,20 +105,13 @@ def test_a_failing_load_is_logged_and_changes_nothing(qtbot: Any, bridge: GuiBri
 
 
 def test_nothing_is_applied_after_close(qtbot: Any, bridge: GuiBridge) -> None:
-    release = threading.Event()
-    started = threading.Event()
+    load = SlowLoad("late")
     applied: list[str] = []
-
-    def load() -> str:
-        started.set()
-        release.wait(5)
-        return "late"
-
     bridge.coalesce_load("k", load, applied.append)
-    qtbot.waitUntil(started.is_set)
-    threading.Timer(0.05, release.set).start()
+    qtbot.waitUntil(load.started.is_set)
+    threading.Timer(0.05, load.release.set).start()
     bridge.close()  # waits for the read in progress (the store closes next)
-    assert release.is_set()
+    assert load.release.is_set()
     qtbot.wait(1)  # any queued call has had its chance to run
     assert applied == []
 
@@ -144,20 +144,13 @@ def test_a_failing_apply_does_not_lose_the_request_behind_it(qtbot: Any, bridge:
 
 
 def test_load_now_applies_at_once_and_drops_an_older_background_read(qtbot: Any, bridge: GuiBridge) -> None:
-    release = threading.Event()
-    started = threading.Event()
+    slow = SlowLoad("old")
     applied: list[str] = []
-
-    def slow() -> str:
-        started.set()
-        release.wait(5)
-        return "old"
-
     bridge.coalesce_load("k", slow, applied.append)
-    qtbot.waitUntil(started.is_set)
+    qtbot.waitUntil(slow.started.is_set)
     bridge.load_now("k", lambda: "now", applied.append)
     assert applied == ["now"]
-    release.set()
+    slow.release.set()
     qtbot.waitUntil(lambda: bridge.loads_in_flight() == 0)
     assert applied == ["now"]
 
