@@ -5,9 +5,9 @@ sender's thread, only after the transaction commits) just marks the panel
 dirty with ``host.coalesce_load``: at most ~20 times a second,
 ``store.list_products()`` is read on the host's reader thread (a query on
 the GUI thread would wait for the GIL at every SQLite call while orders pour
-in) and the GUI thread applies the difference to the table model (``dataChanged`` for changed rows, inserts and
-removals in runs, never a reset, so the selection and the scroll position
-survive). Concurrent orders from several threads, committed in any order,
+in) and the GUI thread applies the difference to the table model (changed
+rows rewritten, inserts and removals in runs, never a reset, so the
+selection and the scroll position survive). Concurrent orders from several threads, committed in any order,
 therefore always converge to what the database holds, and a rolled-back
 change is never shown (nothing is scheduled for it).
 
@@ -372,10 +372,7 @@ class InventoryPlugin(ListenerPlugin):
 
     def create_panel(self) -> QWidget:
         self.model = InventoryModel(self._threshold)
-        rows = self._load()  # show what is there now, before any event
-        if rows is not None:
-            self.refresh_count += 1
-            self.model.apply(rows)
+        self._apply(self._load())  # show what is there now, before any event
         self.panel = InventoryPanel(self, self.model)
         self.model.setParent(self.panel)  # found under the window; dies with the panel
         return self.panel
@@ -432,5 +429,9 @@ class InventoryPlugin(ListenerPlugin):
         if not shiboken6.isValid(self.model):  # the window deleted the panel
             self.model = self.panel = None
             return
-        self.refresh_count += 1
-        self.model.apply(rows)
+        self._apply(rows)
+
+    def _apply(self, rows: list[StockRow] | None) -> None:
+        if rows is not None and self.model is not None:
+            self.refresh_count += 1
+            self.model.apply(rows)

@@ -69,7 +69,10 @@ class CellModel(QStandardItemModel):
 
     def write_row(self, row: int, cells: Sequence[Cell], parent: Index = QModelIndex()) -> None:  # noqa: B008
         """Set every cell of ``row``; Qt emits dataChanged only for cells that differ."""
-        first = self.cell(row, 0, parent)
+        self._write(self.cell(row, 0, parent), cells)
+
+    def _write(self, first: QModelIndex, cells: Sequence[Cell]) -> None:
+        """Set the cells of the row whose first cell is ``first``."""
         for column, roles in enumerate(cells):
             self.setItemData(first.siblingAtColumn(column) if column else first, dict(roles))
 
@@ -83,9 +86,7 @@ class CellModel(QStandardItemModel):
         self.insertRows(row, len(rows), parent)
         first = self.cell(row, 0, parent)
         for offset, cells in enumerate(rows):
-            start = first.sibling(row + offset, 0) if offset else first
-            for column, roles in enumerate(cells):
-                self.setItemData(start.siblingAtColumn(column) if column else start, dict(roles))
+            self._write(first.sibling(row + offset, 0) if offset else first, cells)
 
     def clear(self) -> None:
         """``QStandardItemModel.clear()`` replaces the root item: forget the
