@@ -123,7 +123,9 @@ def table(rows: Sequence[Row]) -> str:
     """A Markdown table (readable as plain text too)."""
     head = ("Figure", "Value", "Target", "Met?")
     body = [(r.figure, r.value, r.target or "", r.verdict) for r in rows]
-    widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(head)]
+    widths = [
+        max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(head)
+    ]
     lines = [
         "| " + " | ".join(h.ljust(w) for h, w in zip(head, widths)) + " |",
         "|" + "|".join("-" * (w + 2) for w in widths) + "|",

@@ -60,8 +60,7 @@ def run_one(name: str, extra: list[str], log, limit: float) -> Report:
         log.flush()
         problem = None
         try:
-            proc = subprocess.run(cmd, stdout=log, stderr=log, timeout=limit,
-                                  cwd=HERE.parent)
+            proc = subprocess.run(cmd, stdout=log, stderr=log, timeout=limit, cwd=HERE.parent)
             if proc.returncode != 0:
                 problem = f"exit status {proc.returncode}"
         except subprocess.TimeoutExpired:
@@ -72,8 +71,9 @@ def run_one(name: str, extra: list[str], log, limit: float) -> Report:
             report.elapsed = elapsed
             return report
     report = Report(name, elapsed=elapsed)
-    report.rows.append(Row(f"{name}: did not finish", f"error: {problem or 'no report'}",
-                           "", False))
+    report.rows.append(
+        Row(f"{name}: did not finish", f"error: {problem or 'no report'}", "", False)
+    )
     report.notes.append(f"{name}: see bench/bench.log for its output.")
     return report
 
@@ -90,7 +90,7 @@ def render(reports: list[Report], total: float, argv: list[str]) -> str:
         f"({', '.join(f'{r.name} {r.elapsed:.0f} s' for r in reports)}).",
         "",
         "Every timed figure is a ratio against a baseline measured in the same run "
-        "(the median of interleaved rounds); figures marked \"abs.\" are absolute and "
+        '(the median of interleaved rounds); figures marked "abs." are absolute and '
         "drift with the machine's load. The suite reports, it does not fail: a target "
         "not reached is marked **missed**.",
         "",
@@ -119,15 +119,20 @@ def render(reports: list[Report], total: float, argv: list[str]) -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[1])
-    parser.add_argument("names", nargs="*", metavar="NAME", help=f"any of {', '.join(BENCHMARKS)} (default: all)")
-    parser.add_argument("--write", action="store_true",
-                        help="write bench/RESULTS.md even for a partial run")
+    parser.add_argument(
+        "names", nargs="*", metavar="NAME", help=f"any of {', '.join(BENCHMARKS)} (default: all)"
+    )
+    parser.add_argument(
+        "--write", action="store_true", help="write bench/RESULTS.md even for a partial run"
+    )
     parser.add_argument("--no-write", action="store_true", help="never write bench/RESULTS.md")
     parser.add_argument("--orders", type=int, help="gui: burst size (default 2000)")
-    parser.add_argument("--memory-orders", type=int,
-                        help="memory: orders per batch (default 10000)")
-    parser.add_argument("--memory-budget", type=float,
-                        help="memory: seconds both batches may take (default 220)")
+    parser.add_argument(
+        "--memory-orders", type=int, help="memory: orders per batch (default 10000)"
+    )
+    parser.add_argument(
+        "--memory-budget", type=float, help="memory: seconds both batches may take (default 220)"
+    )
     parser.add_argument("--rounds", type=int, help="dispatch/orders/startup: rounds")
     args = parser.parse_args(argv)
     names = args.names or list(BENCHMARKS)

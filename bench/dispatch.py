@@ -23,8 +23,8 @@ each figure is the median over rounds of the per-round value.
 """
 
 from __future__ import annotations
-
 import __future__
+
 import argparse
 import inspect
 import sys
@@ -76,8 +76,11 @@ def _no_hook_send_robust() -> Any | None:
         return None
     namespace: dict[str, Any] = {}
     code = compile(
-        "\n".join(out), "<bench: send_robust without the observer test>", "exec",
-        flags=__future__.annotations.compiler_flag, dont_inherit=True,
+        "\n".join(out),
+        "<bench: send_robust without the observer test>",
+        "exec",
+        flags=__future__.annotations.compiler_flag,
+        dont_inherit=True,
     )
     exec(code, vars(dispatch), namespace)  # the module's globals: same lookups
     return namespace["send_robust"]
@@ -133,14 +136,20 @@ def run(args: argparse.Namespace) -> Report:
             django_sig.connect(r, weak=False)
         rs_tuple = tuple(rs)
 
-        def plain_send(sender: Any, _rs: Any = rs_tuple, _sig: Any = store_sig, **kwargs: Any) -> None:
+        def plain_send(
+            sender: Any, _rs: Any = rs_tuple, _sig: Any = store_sig, **kwargs: Any
+        ) -> None:
             for r in _rs:
                 r(signal=_sig, sender=sender, **kwargs)
 
         env = {
-            "S": Sender, "p": payload, "store": store_sig.send_robust,
-            "nohook": hookless.send_robust, "blink": blinker_sig.send,
-            "dj": django_sig.send_robust, "plain": plain_send,
+            "S": Sender,
+            "p": payload,
+            "store": store_sig.send_robust,
+            "nohook": hookless.send_robust,
+            "blink": blinker_sig.send,
+            "dj": django_sig.send_robust,
+            "plain": plain_send,
         }
         timers[("storeapp", n)] = timeit.Timer("store(S, order=p)", globals=env)
         timers[("plain loop", n)] = timeit.Timer("plain(S, order=p)", globals=env)
@@ -169,25 +178,39 @@ def run(args: argparse.Namespace) -> Report:
     vs_django = median(s / d for s, d in zip(slope["storeapp"], slope["django"]))
     vs_plain = median(s / p for s, p in zip(slope["storeapp"], slope["plain loop"]))
     vs_blinker = median(s / b for s, b in zip(slope["storeapp"], slope["blinker"]))
-    report.row("dispatch: storeapp slope / Django send_robust slope", fmt_ratio(vs_django),
-               "<= 1.00x", vs_django <= 1.0)
-    report.row("dispatch: storeapp slope / plain loop slope", fmt_ratio(vs_plain),
-               "<= 1.60x", vs_plain <= 1.6)
+    report.row(
+        "dispatch: storeapp slope / Django send_robust slope",
+        fmt_ratio(vs_django),
+        "<= 1.00x",
+        vs_django <= 1.0,
+    )
+    report.row(
+        "dispatch: storeapp slope / plain loop slope",
+        fmt_ratio(vs_plain),
+        "<= 1.60x",
+        vs_plain <= 1.6,
+    )
     report.row("dispatch: storeapp slope / blinker send slope", fmt_ratio(vs_blinker))
     for name in ("storeapp", "plain loop", "django", "blinker"):
-        report.row(f"dispatch: per-receiver cost, {name} (abs., drifts)",
-                   fmt_us(median(slope[name])))
+        report.row(
+            f"dispatch: per-receiver cost, {name} (abs., drifts)", fmt_us(median(slope[name]))
+        )
     if no_hook is not None:
         for n in COUNTS:
             extra = median(
                 a / b - 1 for a, b in zip(per_send[("storeapp", n)], per_send[("no hook", n)])
             )
             if n == COUNTS[0]:
-                report.row(f"dispatch: observer hook cost, {n} receiver (vs no check)",
-                           fmt_pct(extra), "<= +5 %", extra <= 0.05)
+                report.row(
+                    f"dispatch: observer hook cost, {n} receiver (vs no check)",
+                    fmt_pct(extra),
+                    "<= +5 %",
+                    extra <= 0.05,
+                )
             else:
-                report.row(f"dispatch: observer hook cost, {n} receivers (vs no check)",
-                           fmt_pct(extra))
+                report.row(
+                    f"dispatch: observer hook cost, {n} receivers (vs no check)", fmt_pct(extra)
+                )
     else:
         report.row("dispatch: observer hook cost", "n/a", "<= +5 %", None)
         report.notes.append(

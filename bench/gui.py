@@ -43,7 +43,7 @@ class Heartbeat:
     """A 5 ms precise timer that remembers when it fired."""
 
     def __init__(self, on_tick: Callable[[float], None] | None = None) -> None:
-        from PySide6.QtCore import QTimer, Qt
+        from PySide6.QtCore import Qt, QTimer
 
         self.ticks: list[float] = []
         self.on_tick = on_tick
@@ -84,26 +84,30 @@ class StallSampler(threading.Thread):
             if frame is None:
                 continue
             stack = traceback.extract_stack(frame)[-6:]
-            self.samples["\n".join(
-                f"  {Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(stack)
-            )] += 1
+            self.samples[
+                "\n".join(f"  {Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(stack))
+            ] += 1
 
     def text(self, top: int = 6) -> str:
         total = sum(self.samples.values())
         if not total:
             return "no stall longer than the threshold was sampled"
-        parts = [f"{total} samples (10 ms apart) taken while the heartbeat was "
-                 f"> {self.threshold * 1000:.0f} ms late; innermost frame first. A stack "
-                 "ending in spin/exec means Qt's own C++ (layout, paint) or a wait for the GIL."]
+        parts = [
+            f"{total} samples (10 ms apart) taken while the heartbeat was "
+            f"> {self.threshold * 1000:.0f} ms late; innermost frame first. A stack "
+            "ending in spin/exec means Qt's own C++ (layout, paint) or a wait for the GIL."
+        ]
         for stack, count in self.samples.most_common(top):
             parts.append(f"{count} samples ({count / total:.0%}):\n{stack}")
         return "\n\n".join(parts)
 
 
-def spin(condition: Callable[[], bool], timeout: float, heartbeat: Heartbeat | None = None) -> float:
+def spin(
+    condition: Callable[[], bool], timeout: float, heartbeat: Heartbeat | None = None
+) -> float:
     """Run the Qt event loop until ``condition()`` (checked every 5 ms, or by
     the heartbeat's ticks); returns the perf_counter time it became true."""
-    from PySide6.QtCore import QEventLoop, QTimer, Qt
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
 
     loop = QEventLoop()
     done: list[float] = []
@@ -173,7 +177,9 @@ def consistency_checks(window: Any) -> dict[str, Callable[[], bool]]:
         checks["inventory"] = lambda: inventory.model.stock_by_sku() == stock
     analytics = plugin(window, "analytics")
     if analytics is not None:
-        checks["analytics"] = lambda: tuple(analytics.totals()[:2]) == (summary.orders, summary.revenue)
+        checks["analytics"] = lambda: (
+            tuple(analytics.totals()[:2]) == (summary.orders, summary.revenue)
+        )
     email = plugin(window, "email_log")
     if email is not None:
         expected = summary.orders + customers
@@ -195,17 +201,21 @@ def repaint_next_to_busy_thread(rounds: int = 15) -> dict[str, tuple[float, floa
     from storeapp.ui.cells import CellModel
 
     class PythonModel(QAbstractTableModel):
-        def rowCount(self, parent: Any = QModelIndex()) -> int:  # noqa: B008
+        def rowCount(self, parent: Any = QModelIndex()) -> int:
             return 0 if parent.isValid() else 200
 
-        def columnCount(self, parent: Any = QModelIndex()) -> int:  # noqa: B008
+        def columnCount(self, parent: Any = QModelIndex()) -> int:
             return 6
 
         def data(self, index: Any, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-            return f"{index.row()},{index.column()}" if role == Qt.ItemDataRole.DisplayRole else None
+            return (
+                f"{index.row()},{index.column()}" if role == Qt.ItemDataRole.DisplayRole else None
+            )
 
     cells = CellModel([str(c) for c in range(6)])
-    cells.insert_rows(0, [[{Qt.ItemDataRole.DisplayRole: f"{r},{c}"} for c in range(6)] for r in range(200)])
+    cells.insert_rows(
+        0, [[{Qt.ItemDataRole.DisplayRole: f"{r},{c}"} for c in range(6)] for r in range(200)]
+    )
     app = QApplication.instance()
     views = {"Python model": QTableView(), "CellModel": QTableView()}
     models = {"Python model": PythonModel(), "CellModel": cells}
@@ -258,10 +268,19 @@ def run(args: argparse.Namespace) -> Report:
         spin(lambda: False, 1.0)  # settle: first paints, catch-up refreshes
         docks = sorted(n for n, d in window.docks.items() if d.isVisible())
         records = window.manager.records()
-        missing = [r.name for r in records if r.enabled and r.name not in window.docks
-                   and r.cls is not None and r.cls.panel_object_name]
-        not_enabled = [f"{r.name} ({r.state}{': ' + r.error if r.error else ''})"
-                       for r in records if not r.enabled]
+        missing = [
+            r.name
+            for r in records
+            if r.enabled
+            and r.name not in window.docks
+            and r.cls is not None
+            and r.cls.panel_object_name
+        ]
+        not_enabled = [
+            f"{r.name} ({r.state}{': ' + r.error if r.error else ''})"
+            for r in records
+            if not r.enabled
+        ]
 
         heartbeat = Heartbeat()
         heartbeat.timer.start()
@@ -281,8 +300,9 @@ def run(args: argparse.Namespace) -> Report:
         if sampler is not None:
             sampler.stop.set()
             sampler.join()
-            report.sections.append(("gui: what the GUI thread was doing during stalls "
-                                    "(--diagnose)", sampler.text()))
+            report.sections.append(
+                ("gui: what the GUI thread was doing during stalls (--diagnose)", sampler.text())
+            )
 
         # Catch-up: until every panel equals the database.
         checks = consistency_checks(window)
@@ -312,28 +332,41 @@ def run(args: argparse.Namespace) -> Report:
 
         stall, p99 = max(gaps), percentile(gaps, 99)
         idle_stall, idle_p99 = max(idle_gaps), percentile(idle_gaps, 99)
-        report.row("gui: max event-loop stall during the burst", fmt_ms(stall), "<= 50 ms",
-                   stall <= 0.050)
+        report.row(
+            "gui: max event-loop stall during the burst", fmt_ms(stall), "<= 50 ms", stall <= 0.050
+        )
         report.row("gui: max stall, window idle (baseline)", fmt_ms(idle_stall))
         report.row("gui: max stall / idle max stall", f"{stall / idle_stall:.1f}x")
         report.row("gui: p99 heartbeat gap, burst / idle", f"{fmt_ms(p99)} / {fmt_ms(idle_p99)}")
         report.row("gui: redraws (bridge flushes) per second", f"{flushes / burst:.1f}")
         if pending:
-            report.row("gui: end of burst -> every panel equals the database",
-                       f"not within 60 s ({', '.join(pending)} differ)", "", False)
+            report.row(
+                "gui: end of burst -> every panel equals the database",
+                f"not within 60 s ({', '.join(pending)} differ)",
+                "",
+                False,
+            )
         else:
             report.row("gui: end of burst -> every panel equals the database", fmt_ms(catch_up))
         if result is not None:
-            report.row("gui: burst orders/s with every panel open (abs.)",
-                       f"{result.rate:,.0f} ({result.placed:,} placed, "
-                       f"{result.out_of_stock + result.rejected} not)")
+            report.row(
+                "gui: burst orders/s with every panel open (abs.)",
+                f"{result.rate:,.0f} ({result.placed:,} placed, "
+                f"{result.out_of_stock + result.rejected} not)",
+            )
         top = sorted(timings.items(), key=lambda kv: kv[1][1], reverse=True)[:10]
         lines = [f"{'GUI call':60} {'calls':>6} {'total ms':>9} {'mean ms':>8} {'worst ms':>9}"]
         for name, (calls, total, worst) in top:
-            lines.append(f"{name[:60]:60} {calls:6d} {total * 1000:9.1f} "
-                         f"{total / calls * 1000:8.2f} {worst * 1000:9.1f}")
-        report.sections.append(("gui: window.bridge.timings during the burst and catch-up, "
-                                "top 10 by total time", "\n".join(lines)))
+            lines.append(
+                f"{name[:60]:60} {calls:6d} {total * 1000:9.1f} "
+                f"{total / calls * 1000:8.2f} {worst * 1000:9.1f}"
+            )
+        report.sections.append(
+            (
+                "gui: window.bridge.timings during the burst and catch-up, top 10 by total time",
+                "\n".join(lines),
+            )
+        )
         report.notes.append(
             f"gui: {args.orders:,}-order burst via window.start_simulation (worker thread, "
             f"its 1 ms pause per order); burst {burst:.1f} s, {len(gaps)} heartbeat gaps; "
@@ -349,19 +382,28 @@ def run(args: argparse.Namespace) -> Report:
         app.processEvents()
     repaint = repaint_next_to_busy_thread()
     (py_idle, py_busy), (cm_idle, cm_busy) = repaint["Python model"], repaint["CellModel"]
-    report.row("gui: 200x6 table repaint next to a busy thread, Python model / CellModel",
-               f"{py_busy / cm_busy:.0f}x")
-    report.row("gui: that repaint (abs.), Python model idle / busy; CellModel idle / busy",
-               f"{fmt_ms(py_idle)} / {fmt_ms(py_busy)}; {fmt_ms(cm_idle)} / {fmt_ms(cm_busy)}")
+    report.row(
+        "gui: 200x6 table repaint next to a busy thread, Python model / CellModel",
+        f"{py_busy / cm_busy:.0f}x",
+    )
+    report.row(
+        "gui: that repaint (abs.), Python model idle / busy; CellModel idle / busy",
+        f"{fmt_ms(py_idle)} / {fmt_ms(py_busy)}; {fmt_ms(cm_idle)} / {fmt_ms(cm_busy)}",
+    )
     report.elapsed = time.perf_counter() - started
     return report
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--orders", type=int, default=2000, help="orders in the burst (default 2000)")
+    parser.add_argument(
+        "--orders", type=int, default=2000, help="orders in the burst (default 2000)"
+    )
     parser.add_argument("--seed", type=int, default=2024)
-    parser.add_argument("--diagnose", action="store_true",
-                        help="sample the GUI thread's stack during stalls (perturbs timing a little)")
+    parser.add_argument(
+        "--diagnose",
+        action="store_true",
+        help="sample the GUI thread's stack during stalls (perturbs timing a little)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,8 +13,8 @@ panel open this machine has placed anywhere from ~10 to ~100 orders a second
 (the GUI thread's repaints dominate), so 20,000 orders may take 3 to 30
 minutes. The first 500 orders calibrate the rate; if both batches would not
 fit ``--budget`` seconds (default 220) the batch size shrinks (in steps of
-500, both batches alike) and the table's labels and a note say so. The runner starts this in a process of its own, so
-the RSS is storeapp's alone.
+500, both batches alike) and the table's labels and a note say so. The runner starts this in a
+process of its own, so the RSS is storeapp's alone.
 
 Figures: peak RSS (VmHWM) after the first ``--orders`` orders, and the
 growth of RSS (VmRSS, after ``gc.collect()``) over a second ``--orders``. The
@@ -91,11 +91,13 @@ def run(args: argparse.Namespace) -> Report:
         idle = proc_status()
 
         def place(count: int, seed: int) -> tuple[int, float]:
-            result = simulate_orders(store, count, seed=seed, progress=pump,
-                                     progress_every=PUMP_EVERY)
+            result = simulate_orders(
+                store, count, seed=seed, progress=pump, progress_every=PUMP_EVERY
+            )
             if result.placed != count:
-                report.notes.append(f"memory: {result.placed:,} of {count:,} orders placed "
-                                    f"({result.errors[:2]})")
+                report.notes.append(
+                    f"memory: {result.placed:,} of {count:,} orders placed ({result.errors[:2]})"
+                )
             return result.placed, result.elapsed
 
         # Calibrate: the first orders of batch 1 give the rate, and the rate
@@ -123,19 +125,26 @@ def run(args: argparse.Namespace) -> Report:
                 f"{args.budget:.0f} s budget (--budget); the figures are for {n} + {n}."
             )
         report.row(f"memory: peak RSS after {n} orders", f"{peak:.0f} MB", "<= 150 MB", peak <= 150)
-        report.row(f"memory: RSS growth over a further {n}", f"{growth:+.1f} MB", "<= 20 MB",
-                   growth <= 20)
-        report.row("memory: idle window RSS before any order (baseline)",
-                   f"{idle['VmRSS'] / MB:.0f} MB")
+        report.row(
+            f"memory: RSS growth over a further {n}", f"{growth:+.1f} MB", "<= 20 MB", growth <= 20
+        )
+        report.row(
+            "memory: idle window RSS before any order (baseline)", f"{idle['VmRSS'] / MB:.0f} MB"
+        )
         report.row(f"memory: peak RSS growth over the further {n}", f"{hwm_growth:+.1f} MB")
-        report.row("memory: orders/s on the GUI thread (abs.)",
-                   " / ".join(f"{r:,.0f}" for r in [rate, *rates]))
+        report.row(
+            "memory: orders/s on the GUI thread (abs.)",
+            " / ".join(f"{r:,.0f}" for r in [rate, *rates]),
+        )
         report.notes.append(
             f"memory: 2 x {n} orders by simulate_orders on the GUI thread (events processed "
             f"every {PUMP_EVERY * 1000:.0f} ms), panels open: "
             + ", ".join(sorted(n for n, d in window.docks.items() if d.isVisible()))
-            + "".join(f"; {r.name} {r.state}" + (f" ({r.error})" if r.error else "")
-                      for r in window.manager.records() if not r.enabled)
+            + "".join(
+                f"; {r.name} {r.state}" + (f" ({r.error})" if r.error else "")
+                for r in window.manager.records()
+                if not r.enabled
+            )
             + "; RSS read from /proc/self/status after email delivery drained and gc.collect()."
         )
         window.close()
@@ -145,11 +154,19 @@ def run(args: argparse.Namespace) -> Report:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--orders", type=int, default=DEFAULT_ORDERS,
-                        help=f"orders per batch, two batches (default {DEFAULT_ORDERS:,})")
-    parser.add_argument("--budget", type=float, default=DEFAULT_BUDGET,
-                        help="seconds the two batches may take; fewer orders per batch if "
-                        f"the calibrated rate says so (default {DEFAULT_BUDGET:.0f})")
+    parser.add_argument(
+        "--orders",
+        type=int,
+        default=DEFAULT_ORDERS,
+        help=f"orders per batch, two batches (default {DEFAULT_ORDERS:,})",
+    )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=DEFAULT_BUDGET,
+        help="seconds the two batches may take; fewer orders per batch if "
+        f"the calibrated rate says so (default {DEFAULT_BUDGET:.0f})",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -90,7 +90,9 @@ class Candidate:
             }
         self.batches = [self._prepare(per_batch, random.Random(seed + b)) for b in range(batches)]
 
-    def _prepare(self, n: int, rng: random.Random) -> list[tuple[uuid.UUID, int, list[tuple[int, int]]]]:
+    def _prepare(
+        self, n: int, rng: random.Random
+    ) -> list[tuple[uuid.UUID, int, list[tuple[int, int]]]]:
         """Insert ``n`` carts of 3 lines with Core (not timed)."""
         from storeapp.domain.models import Cart, CartItem, utcnow
 
@@ -124,7 +126,7 @@ class CoreFloor(Candidate):
         super().__init__(path, batches, per_batch, seed)
         from sqlalchemy import bindparam, delete, update
 
-        from storeapp.domain.models import CartItem, Order, OrderItem, Product, Cart
+        from storeapp.domain.models import Cart, CartItem, Order, OrderItem, Product
 
         products = Product.__table__
         self.write = self.store.engine.execution_options(storeapp_write=True)
@@ -157,13 +159,24 @@ class CoreFloor(Candidate):
                 total = sum((to_money(price[pid] * q) for pid, q in lines), Decimal("0.00"))
                 order_id = conn.execute(
                     insert_order,
-                    {"customer_id": customer_of[user_id], "placed_at": utcnow(),
-                     "status": OrderStatus.PLACED, "total": total},
+                    {
+                        "customer_id": customer_of[user_id],
+                        "placed_at": utcnow(),
+                        "status": OrderStatus.PLACED,
+                        "total": total,
+                    },
                 ).inserted_primary_key[0]
                 conn.execute(
                     insert_items,
-                    [{"order_id": order_id, "product_id": pid, "unit_price": price[pid],
-                      "quantity": q} for pid, q in lines],
+                    [
+                        {
+                            "order_id": order_id,
+                            "product_id": pid,
+                            "unit_price": price[pid],
+                            "quantity": q,
+                        }
+                        for pid, q in lines
+                    ],
                 )
                 conn.execute(delete_items, {"cid": cid})
                 conn.execute(delete_cart, {"cid": cid})
@@ -184,7 +197,8 @@ def _profile(candidate: Candidate, carts: list[Any], limit: int = 15) -> tuple[s
     profiler.disable()
     stats = pstats.Stats(profiler)
     in_sqlite = sum(
-        tt for (_file, _line, name), (_cc, _nc, tt, _ct, _callers) in stats.stats.items()  # type: ignore[attr-defined]
+        tt
+        for (_file, _line, name), (_cc, _nc, tt, _ct, _callers) in stats.stats.items()  # type: ignore[attr-defined]
         if "sqlite3." in name
     )
     share = in_sqlite / stats.total_tt if stats.total_tt else float("nan")  # type: ignore[attr-defined]
@@ -210,7 +224,8 @@ def _shorten(text: str) -> str:
 
     prefixes = sorted(
         {*site.getsitepackages(), sysconfig.get_paths()["stdlib"], str(Path.cwd())},
-        key=len, reverse=True,
+        key=len,
+        reverse=True,
     )
     for prefix in prefixes:
         text = text.replace(prefix + "/", "")
@@ -246,8 +261,9 @@ def run(args: argparse.Namespace) -> Report:
         enabled: list[str] = []
         failed: list[str] = []
 
-        def plugins_run(mgr: PluginManager, cand: Candidate, names: list[str] | None,
-                        carts: list[Any]) -> float:
+        def plugins_run(
+            mgr: PluginManager, cand: Candidate, names: list[str] | None, carts: list[Any]
+        ) -> float:
             mgr.start(names)
             if names is None:
                 enabled[:] = mgr.enabled_names()
@@ -289,10 +305,12 @@ def run(args: argparse.Namespace) -> Report:
 
         i_floor = median(a / b for a, b in zip(rates["(i) no receivers"], rates["Core floor"]))
         ii_i = median(a / b for a, b in zip(rates["(ii) all plugins"], rates["(i) no receivers"]))
-        report.row("orders: (i) no receivers / Core floor", fmt_ratio(i_floor), ">= 0.30x",
-                   i_floor >= 0.30)
-        report.row("orders: (ii) all plugins / (i) no receivers", fmt_ratio(ii_i), ">= 0.70x",
-                   ii_i >= 0.70)
+        report.row(
+            "orders: (i) no receivers / Core floor", fmt_ratio(i_floor), ">= 0.30x", i_floor >= 0.30
+        )
+        report.row(
+            "orders: (ii) all plugins / (i) no receivers", fmt_ratio(ii_i), ">= 0.70x", ii_i >= 0.70
+        )
         for left in leave_out:
             ratio = median(
                 a / b for a, b in zip(rates[f"(ii) minus {left}"], rates["(i) no receivers"])
@@ -304,12 +322,16 @@ def run(args: argparse.Namespace) -> Report:
         # The profile: a separate batch of (i), after the timed rounds.
         profile_carts = bare.batches[rounds][: args.profile_orders]
         cumulative, tottime, in_sqlite = _profile(bare, profile_carts)
-        report.row("orders: (i) share of place_order's time inside SQLite (cProfile)",
-                   f"{in_sqlite:.0%}")
-        report.sections.append((
-            f"orders: cProfile of (i) place_order, {len(profile_carts):,} orders, "
-            "top 15 by cumulative time", cumulative,
-        ))
+        report.row(
+            "orders: (i) share of place_order's time inside SQLite (cProfile)", f"{in_sqlite:.0%}"
+        )
+        report.sections.append(
+            (
+                f"orders: cProfile of (i) place_order, {len(profile_carts):,} orders, "
+                "top 15 by cumulative time",
+                cumulative,
+            )
+        )
         report.sections.append(("orders: same profile, top 10 by own time (tottime)", tottime))
 
         # Where (ii)'s extra time goes: its storeapp functions, by cumulative time.
@@ -328,12 +350,15 @@ def run(args: argparse.Namespace) -> Report:
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats("storeapp", 20)
         text = out.getvalue()
         begin = text.find("   ncalls")
-        report.sections.append((
-            f"orders: cProfile of (ii) all plugins, {len(profile_carts):,} orders, the 20 "
-            "storeapp functions with the most cumulative time (wall time of the committing "
-            "thread; the email delivery thread is not profiled, but the GIL it holds "
-            "lengthens these times)", _shorten(text[begin:] if begin >= 0 else text),
-        ))
+        report.sections.append(
+            (
+                f"orders: cProfile of (ii) all plugins, {len(profile_carts):,} orders, the 20 "
+                "storeapp functions with the most cumulative time (wall time of the committing "
+                "thread; the email delivery thread is not profiled, but the GIL it holds "
+                "lengthens these times)",
+                _shorten(text[begin:] if begin >= 0 else text),
+            )
+        )
         report.notes.append(
             f"orders: {rounds} interleaved rounds of {per_batch:,} orders x {LINES} items per "
             f"candidate; (ii) enabled: {', '.join(enabled) or 'none'}"
@@ -349,8 +374,12 @@ def run(args: argparse.Namespace) -> Report:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--orders", type=int, default=2000, help="orders per batch (default 2000)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
-    parser.add_argument("--profile-orders", type=int, default=500,
-                        help="orders in the profiled batch of (i) (default 500)")
+    parser.add_argument(
+        "--profile-orders",
+        type=int,
+        default=500,
+        help="orders in the profiled batch of (i) (default 500)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

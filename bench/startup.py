@@ -41,8 +41,12 @@ def launch(args: list[str], env: dict[str, str]) -> dict[str, float]:
     """Run one child; the time of each line it prints, from Popen."""
     start = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-        text=True, bufsize=1, env=env,
+        [sys.executable, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        bufsize=1,
+        env=env,
     )
     marks: dict[str, float] = {}
     assert proc.stdout is not None
@@ -94,15 +98,31 @@ def run(args: argparse.Namespace) -> Report:
     paint_ratio = median(p / b for p, b in zip(painted, bare))
     ready_ratio = median(r / b for r, b in zip(ready, imports))
     if complete:
-        report.row("startup: first paint, storeapp / bare window", fmt_ratio(paint_ratio),
-                   "<= 1.50x", paint_ratio <= 1.5)
-        report.row("startup: ready, storeapp / (bare + imports)", fmt_ratio(ready_ratio),
-                   "<= 1.10x", ready_ratio <= 1.1)
+        report.row(
+            "startup: first paint, storeapp / bare window",
+            fmt_ratio(paint_ratio),
+            "<= 1.50x",
+            paint_ratio <= 1.5,
+        )
+        report.row(
+            "startup: ready, storeapp / (bare + imports)",
+            fmt_ratio(ready_ratio),
+            "<= 1.10x",
+            ready_ratio <= 1.1,
+        )
     else:
-        report.row("startup: first paint, storeapp / bare window", "a child printed nothing",
-                   "<= 1.50x", False)
-        report.row("startup: ready, storeapp / (bare + imports)", "a child printed nothing",
-                   "<= 1.10x", False)
+        report.row(
+            "startup: first paint, storeapp / bare window",
+            "a child printed nothing",
+            "<= 1.50x",
+            False,
+        )
+        report.row(
+            "startup: ready, storeapp / (bare + imports)",
+            "a child printed nothing",
+            "<= 1.10x",
+            False,
+        )
     report.row(
         "startup: medians (abs.): bare / bare+imports / storeapp built, painted, ready",
         " / ".join(fmt_ms(median(s)) for s in (bare, imports, built, painted, ready)),

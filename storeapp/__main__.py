@@ -22,14 +22,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="NAME,NAME",
         help="enable exactly these listener plugins (core is always on)",
     )
-    group.add_argument(
-        "--no-plugins", action="store_true", help="enable no plugin but core"
-    )
+    group.add_argument("--no-plugins", action="store_true", help="enable no plugin but core")
+    parser.add_argument("--demo", action="store_true", help="pre-register a few demo customers")
     parser.add_argument(
-        "--demo", action="store_true", help="pre-register a few demo customers"
-    )
-    parser.add_argument(
-        "--simulate", type=int, metavar="N", default=0,
+        "--simulate",
+        type=int,
+        metavar="N",
+        default=0,
         help="place N random orders from a worker thread after start-up",
     )
     return parser.parse_args(argv)

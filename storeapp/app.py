@@ -118,8 +118,9 @@ def run(
     screen = app.primaryScreen()
     if screen is not None:  # room for the four panels beside the till
         available = screen.availableGeometry().size()
-        window.resize(max(1200, int(available.width() * 0.95)),
-                      max(760, int(available.height() * 0.92)))
+        window.resize(
+            max(1200, int(available.width() * 0.95)), max(760, int(available.height() * 0.92))
+        )
     window.show()
     settle_after_startup()
     if simulate and hasattr(window, "start_simulation"):

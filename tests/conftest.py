@@ -65,9 +65,7 @@ def table_rows(store: Store) -> Callable[[], dict[str, list[tuple[Any, ...]]]]:
     def snapshot() -> dict[str, list[tuple[Any, ...]]]:
         with store.engine.connect() as conn:
             return {
-                table.name: sorted(
-                    (tuple(row) for row in conn.execute(select(table))), key=repr
-                )
+                table.name: sorted((tuple(row) for row in conn.execute(select(table))), key=repr)
                 for table in Base.metadata.sorted_tables
             }
 

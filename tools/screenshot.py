@@ -1,4 +1,6 @@
-"""Take the README's screenshots: ``xvfb-run -s '-screen 0 1600x1000x24' .venv/bin/python tools/screenshot.py``.
+"""Take the README's screenshots:
+
+``xvfb-run -s '-screen 0 1600x1000x24' .venv/bin/python tools/screenshot.py``.
 
 Builds the real window on a throw-away database with demo customers, places
 a few orders, and saves PNGs of the window into docs/.
@@ -59,8 +61,11 @@ def main() -> int:
         if tabs is not None:
             view = window.findChild(QTreeView, "inspectorTimeline")
             model = view.model() if view is not None else None
-            orders = [r for r in range(model.rowCount() if model is not None else 0)
-                      if model.index(r, 1).data() == "order_created"]
+            orders = [
+                r
+                for r in range(model.rowCount() if model is not None else 0)
+                if model.index(r, 1).data() == "order_created"
+            ]
             if orders:  # pause the timeline, open the newest order's send: a row per receiver
                 window.manager.record("inspector").plugin.set_paused(True)
                 last = model.index(orders[-1], 0)

@@ -21,7 +21,7 @@ if "--imports" in sys.argv:
 
 
 class FirstPaint(QObject):
-    def eventFilter(self, obj, event):  # noqa: N802 (Qt's name)
+    def eventFilter(self, obj, event):
         if event.type() == QEvent.Type.Paint:
             print("painted", flush=True)
             os._exit(0)

@@ -16,7 +16,6 @@ import os
 import sys
 
 import sqlalchemy.orm  # noqa: F401  (before PySide6, as main.py does)
-
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
@@ -28,7 +27,7 @@ state = {"painted": False}
 
 
 class FirstPaint(QObject):
-    def eventFilter(self, obj, event):  # noqa: N802 (Qt's name)
+    def eventFilter(self, obj, event):
         if event.type() == QEvent.Type.Paint and not state["painted"]:
             state["painted"] = True
             print("painted", flush=True)

@@ -39,9 +39,7 @@ def seed_catalogue(store: Store) -> int:
         if uow.session.scalar(select(func.count(Product.id))):
             return 0
         for sku, name, price, stock in CATALOGUE:
-            uow.session.add(
-                Product(sku=sku, name=name, unit_price=Decimal(price), inventory=stock)
-            )
+            uow.session.add(Product(sku=sku, name=name, unit_price=Decimal(price), inventory=stock))
         uow.flush()
         uow.commit()
     return len(CATALOGUE)

@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import blinker
-from blinker.base import ANY, ANY_ID
 from blinker._utilities import make_id
+from blinker.base import ANY, ANY_ID
 
 __all__ = [
     "ANY",
@@ -171,7 +171,9 @@ class ReceiverCall:
 
     receiver: str
     module: str
-    status: str  # ok | error | deferred | ran after commit | failed after commit | dropped by rollback | skipped: ...
+    # ok | error | deferred | ran after commit | failed after commit |
+    # dropped by rollback | skipped: ...
+    status: str
     on_commit: bool = False
     duration: float | None = None  # seconds
     result: str | None = None
@@ -225,7 +227,9 @@ def _describe_exc(err: BaseException) -> str:
     return f"{type(err).__name__}: {_safe_str(err)}"
 
 
-def _observed_send(signal: Signal, sender: Any, kwargs: dict[str, Any], robust: bool) -> list[tuple[Any, Any]]:
+def _observed_send(
+    signal: Signal, sender: Any, kwargs: dict[str, Any], robust: bool
+) -> list[tuple[Any, Any]]:
     observer = _observer
     record = SendRecord(
         seq=next(_seq),
@@ -292,9 +296,7 @@ def _add_skipped(signal: Signal, sender: Any, record: SendRecord, live: list[Any
             reason = f"skipped: sender filter ({_sender_name(info.sender)})"
         else:
             continue
-        record.calls.append(
-            ReceiverCall(info.name, info.module, reason, on_commit=info.on_commit)
-        )
+        record.calls.append(ReceiverCall(info.name, info.module, reason, on_commit=info.on_commit))
 
 
 # Weak keys: caching a name must not keep a weakly connected receiver alive.
@@ -327,8 +329,15 @@ class _DeferredCall:
 
     __slots__ = ("fn", "signal", "sender", "kwargs", "record", "call")
 
-    def __init__(self, fn: Any, signal: Signal, sender: Any, kwargs: dict[str, Any],
-                 record: SendRecord | None = None, call: ReceiverCall | None = None) -> None:
+    def __init__(
+        self,
+        fn: Any,
+        signal: Signal,
+        sender: Any,
+        kwargs: dict[str, Any],
+        record: SendRecord | None = None,
+        call: ReceiverCall | None = None,
+    ) -> None:
         self.fn = fn
         self.signal = signal
         self.sender = sender
@@ -489,9 +498,7 @@ class Signal(blinker.Signal):
         if not callable(receiver):
             raise TypeError("Signal receivers must be callable.")
         if not _accepts_kwargs(receiver):
-            raise ValueError(
-                "Signal receivers must accept keyword arguments (**kwargs)."
-            )
+            raise ValueError("Signal receivers must accept keyword arguments (**kwargs).")
         if sender is None:
             sender = ANY
         sender_id = ANY_ID if sender is ANY else make_id(sender)
@@ -544,19 +551,14 @@ class Signal(blinker.Signal):
                 ref = self.receivers[receiver_id]
                 target = ref() if isinstance(ref, weakref.ref) else ref
             self._disconnect(receiver_id, sender_id)
-        if (
-            "receiver_disconnected" in self.__dict__
-            and self.receiver_disconnected.receivers
-        ):
+        if "receiver_disconnected" in self.__dict__ and self.receiver_disconnected.receivers:
             self.receiver_disconnected.send(self, receiver=target, sender=sender)
         return True
 
     def _disconnect(self, receiver_id: Any, sender_id: Any) -> None:
         with self._lock:
             super()._disconnect(receiver_id, sender_id)
-            if receiver_id not in self.receivers or not self._by_receiver.get(
-                receiver_id
-            ):
+            if receiver_id not in self.receivers or not self._by_receiver.get(receiver_id):
                 self.receivers.pop(receiver_id, None)
                 self._by_receiver.pop(receiver_id, None)
                 self._meta.pop(receiver_id, None)

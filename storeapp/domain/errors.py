@@ -39,8 +39,7 @@ class OutOfStock(DomainError):
 
     def __init__(self, product_name: str, requested: int, available: int) -> None:
         super().__init__(
-            f"Only {available} of {product_name!r} left in stock; "
-            f"{requested} requested."
+            f"Only {available} of {product_name!r} left in stock; {requested} requested."
         )
         self.product_name = product_name
         self.requested = requested

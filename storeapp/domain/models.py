@@ -13,7 +13,7 @@ are flushed before the transaction commits.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -44,7 +44,7 @@ CENT = Decimal("0.01")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def to_money(value: Any) -> Decimal:
@@ -78,13 +78,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: Any, dialect: Any) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
 
 
 class Base(DeclarativeBase):
@@ -114,9 +114,7 @@ class Customer(Base):
     __tablename__ = "customers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), unique=True
-    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
     membership: Mapped[str] = mapped_column(String(20), default="bronze")
     phone: Mapped[str | None] = mapped_column(String(40), default=None)
 
@@ -212,9 +210,7 @@ class OrderItem(Base):
     __table_args__ = (CheckConstraint("quantity >= 1", name="order_quantity_positive"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(
-        ForeignKey("orders.id", ondelete="CASCADE"), index=True
-    )
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
     unit_price: Mapped[Decimal] = mapped_column(Money)
     quantity: Mapped[int] = mapped_column(Integer)
@@ -346,9 +342,7 @@ def _cascaded(state: Any) -> set[Any]:
     """States reached from ``state`` through relationships that cascade delete."""
     return {
         child_state
-        for _obj, _mapper, child_state, _dict in state.mapper.cascade_iterator(
-            "delete", state
-        )
+        for _obj, _mapper, child_state, _dict in state.mapper.cascade_iterator("delete", state)
     }
 
 

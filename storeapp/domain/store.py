@@ -37,9 +37,9 @@ from sqlalchemy.orm import (
     Session,
     contains_eager,
     make_transient_to_detached,
-    undefer,
     selectinload,
     sessionmaker,
+    undefer,
 )
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.pool import StaticPool
@@ -106,13 +106,12 @@ def _take_stock_statement(lines: int) -> Any:
     """``UPDATE products SET inventory = inventory - q WHERE id = :id AND
     inventory >= q`` for ``lines`` products at once (q chosen per id)."""
     table = Product.__table__
-    amount = case(
-        *[(table.c.id == bindparam(f"id{i}"), bindparam(f"q{i}")) for i in range(lines)]
-    )
+    amount = case(*[(table.c.id == bindparam(f"id{i}"), bindparam(f"q{i}")) for i in range(lines)])
     return (
         update(table)
-        .where(table.c.id.in_([bindparam(f"id{i}") for i in range(lines)]),
-               table.c.inventory >= amount)
+        .where(
+            table.c.id.in_([bindparam(f"id{i}") for i in range(lines)]), table.c.inventory >= amount
+        )
         .values(inventory=table.c.inventory - amount)
         .returning(table.c.id, table.c.inventory)
     )
@@ -218,7 +217,9 @@ def _search(value: Any) -> str | None:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValidationError("Search text contains characters that are not allowed.", "search") from None
+        raise ValidationError(
+            "Search text contains characters that are not allowed.", "search"
+        ) from None
     return value[:200] or None
 
 
@@ -226,9 +227,7 @@ def validate_registration(username: Any, email: Any, password: Any) -> tuple[str
     """Check a registration form; returns the cleaned username and email."""
     username = _text(username, "username", "Username", 150)
     if not USERNAME_RE.match(username):
-        raise ValidationError(
-            "Username may contain only letters, digits and @ . + - _", "username"
-        )
+        raise ValidationError("Username may contain only letters, digits and @ . + - _", "username")
     email = _text(email, "email", "Email", 254)
     if not EMAIL_RE.match(email):
         raise ValidationError("Enter a valid email address, e.g. ada@example.com.", "email")
@@ -249,7 +248,9 @@ def validate_registration(username: Any, email: Any, password: Any) -> tuple[str
     try:
         password.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValidationError("Password contains characters that are not allowed.", "password") from None
+        raise ValidationError(
+            "Password contains characters that are not allowed.", "password"
+        ) from None
     return username, email, password
 
 
@@ -404,9 +405,7 @@ class Store:
         kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if parsed.get_backend_name() == "sqlite":
             if parsed.database in (None, "", ":memory:"):
-                kwargs.update(
-                    poolclass=StaticPool, connect_args={"check_same_thread": False}
-                )
+                kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
             else:
                 kwargs.update(connect_args={"check_same_thread": False, "timeout": 30})
         engine = create_engine(parsed, **kwargs)
@@ -786,20 +785,45 @@ class Store:
         conn = s.connection()
         order_id = conn.execute(
             _INSERT_ORDER,
-            {"customer_id": customer.id, "placed_at": placed_at,
-             "status": OrderStatus.PLACED, "total": total},
+            {
+                "customer_id": customer.id,
+                "placed_at": placed_at,
+                "status": OrderStatus.PLACED,
+                "total": total,
+            },
         ).scalar_one()
-        item_ids = conn.execute(
-            _INSERT_ITEMS,
-            [{"order_id": order_id, "product_id": p.id, "unit_price": p.unit_price, "quantity": q}
-             for q, p in lines],
-        ).scalars().all()
-        order = Order(id=order_id, customer_id=customer.id, placed_at=placed_at,
-                      status=OrderStatus.PLACED, total=total)
+        item_ids = (
+            conn.execute(
+                _INSERT_ITEMS,
+                [
+                    {
+                        "order_id": order_id,
+                        "product_id": p.id,
+                        "unit_price": p.unit_price,
+                        "quantity": q,
+                    }
+                    for q, p in lines
+                ],
+            )
+            .scalars()
+            .all()
+        )
+        order = Order(
+            id=order_id,
+            customer_id=customer.id,
+            placed_at=placed_at,
+            status=OrderStatus.PLACED,
+            total=total,
+        )
         items = []
         for item_id, (quantity, product) in zip(item_ids, lines):
-            item = OrderItem(id=item_id, order_id=order_id, product_id=product.id,
-                             unit_price=product.unit_price, quantity=quantity)
+            item = OrderItem(
+                id=item_id,
+                order_id=order_id,
+                product_id=product.id,
+                unit_price=product.unit_price,
+                quantity=quantity,
+            )
             set_committed_value(item, "product", product)
             set_committed_value(item, "order", order)
             make_transient_to_detached(item)

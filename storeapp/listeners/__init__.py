@@ -239,8 +239,13 @@ class PluginManager:
         receiver_failed.connect(self._on_receiver_failed)
 
     def _on_receiver_failed(
-        self, sender: Any, receiver: Any, exception: BaseException, streak: int,
-        module: str = "", **kwargs: Any,
+        self,
+        sender: Any,
+        receiver: Any,
+        exception: BaseException,
+        streak: int,
+        module: str = "",
+        **kwargs: Any,
     ) -> None:
         """Count a plugin receiver's failure; disable the plugin after a streak.
 
@@ -261,8 +266,7 @@ class PluginManager:
             with self._lock:
                 record.extra["auto_disabled"] = True
                 record.error = (
-                    f"auto-disabled after {streak} failures in a row "
-                    f"(last: {_describe(exception)})"
+                    f"auto-disabled after {streak} failures in a row (last: {_describe(exception)})"
                 )
             self.host.notify(
                 f"Plugin {record.title} was disabled after {streak} failures in a row. "

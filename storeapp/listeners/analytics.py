@@ -25,7 +25,7 @@ import logging
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -93,8 +93,8 @@ COALESCE_KEY = "analytics"
 def _utc(when: datetime) -> datetime:
     """An aware UTC datetime (a naive one is taken to be UTC already)."""
     if when.tzinfo is None:
-        return when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc)
+        return when.replace(tzinfo=UTC)
+    return when.astimezone(UTC)
 
 
 def bucket_start(when: datetime, granularity: str) -> datetime:
@@ -148,7 +148,7 @@ class _Contribution:
 
 
 def _contribution(order: Any) -> _Contribution:
-    placed = getattr(order, "placed_at", None) or datetime.now(timezone.utc)
+    placed = getattr(order, "placed_at", None) or datetime.now(UTC)
     lines = []
     for item in order.items:
         quantity = int(item.quantity)
@@ -459,8 +459,11 @@ class AnalyticsPanel(QWidget):
         self.average_label = QLabel("0.00", objectName="averageOrder")
         totals = QGridLayout()
         for column, (caption, label) in enumerate(
-            (("Orders", self.orders_label), ("Revenue", self.revenue_label),
-             ("Average order", self.average_label))
+            (
+                ("Orders", self.orders_label),
+                ("Revenue", self.revenue_label),
+                ("Average order", self.average_label),
+            )
         ):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             font = label.font()
@@ -553,7 +556,7 @@ class AnalyticsPanel(QWidget):
             first, last = snap.timeline[0][0], snap.timeline[-1][0]
             peak = max(float(value) for _, value in snap.timeline)
         else:
-            first = last = bucket_start(datetime.now(timezone.utc), snap.granularity)
+            first = last = bucket_start(datetime.now(UTC), snap.granularity)
             peak = 0.0
         # A bucket of margin each side, and at least MIN_BUCKETS_SHOWN wide
         # (widened into the past) so ticks never fall inside one bucket.
@@ -571,9 +574,7 @@ class AnalyticsPanel(QWidget):
         )
         self.y_axis.setRange(0.0, max(peak * 1.1, 1.0))
         self.y_axis.applyNiceNumbers()
-        self.chart.setTitle(
-            f"Revenue per {'hour' if snap.granularity == HOUR else 'minute'}"
-        )
+        self.chart.setTitle(f"Revenue per {'hour' if snap.granularity == HOUR else 'minute'}")
         self.top_model.set_rows(snap.top)
 
 

@@ -45,8 +45,7 @@ from PySide6.QtWidgets import (
 )
 
 from storeapp.domain.signals import order_created, user_registered
-from storeapp.listeners import ListenerPlugin
-from storeapp.listeners import mail
+from storeapp.listeners import ListenerPlugin, mail
 from storeapp.ui.cells import CellModel
 
 __all__ = ["EmailLogModel", "EmailLogPlugin", "EmailRecord", "render_message"]
@@ -211,7 +210,9 @@ class EmailMessageDialog(QDialog):
 class EmailLogPanel(QWidget):
     """The dock's content: a count, the table, where messages go."""
 
-    def __init__(self, plugin: EmailLogPlugin, model: EmailLogModel, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, plugin: EmailLogPlugin, model: EmailLogModel, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.plugin = plugin
         self.model = model
@@ -478,8 +479,13 @@ class EmailLogPlugin(ListenerPlugin):
                 return  # a hook queued before shutdown() ran after it
             delivery, from_address = self.delivery, self.from_address
             record = EmailRecord(
-                next(self._ids), datetime.now().astimezone(), to, subject,
-                mail.STATUS_QUEUED, None, kind,
+                next(self._ids),
+                datetime.now().astimezone(),
+                to,
+                subject,
+                mail.STATUS_QUEUED,
+                None,
+                kind,
             )
             self._records[record.id] = record
             self.total += 1
@@ -493,7 +499,10 @@ class EmailLogPlugin(ListenerPlugin):
                 current = self._records.get(record.id)
                 if current is not None:
                     self._records[record.id] = replace(
-                        current, raw=raw, to=_decoded(message["To"]), subject=_decoded(message["Subject"])
+                        current,
+                        raw=raw,
+                        to=_decoded(message["To"]),
+                        subject=_decoded(message["Subject"]),
                     )
             return message
 
@@ -513,7 +522,7 @@ class EmailLogPlugin(ListenerPlugin):
             try:
                 self.host.notify(
                     f"An email to {record.to} could not be sent: "
-                    f"{status[len(mail.FAILED_PREFIX):]}. See the Email log."
+                    f"{status[len(mail.FAILED_PREFIX) :]}. See the Email log."
                 )
             except Exception:
                 logger.exception("Notifying the cashier failed")

@@ -354,13 +354,17 @@ def outcome(record: SendRecord) -> str:
     return "skipped" if calls else "no receivers"
 
 
-def record_to_dict(record: SendRecord, plugin_of: Callable[[str], str] | None = None) -> dict[str, Any]:
+def record_to_dict(
+    record: SendRecord, plugin_of: Callable[[str], str] | None = None
+) -> dict[str, Any]:
     """A send as plain JSON-ready data (what Export writes, one per line)."""
     duration = total_duration(record)
     return {
         "seq": record.seq,
         "time": record.time,
-        "time_iso": datetime.fromtimestamp(record.time).astimezone().isoformat(timespec="milliseconds"),
+        "time_iso": datetime.fromtimestamp(record.time)
+        .astimezone()
+        .isoformat(timespec="milliseconds"),
         "signal": record.signal,
         "sender": record.sender,
         "kwargs": record.kwargs,
@@ -503,15 +507,25 @@ class TimelineModel(CellModel):
     UNLOADED = -1
     PLACEHOLDER = "…"
 
-    COLUMNS = ("Time", "Signal / receiver", "Sender / plugin", "Duration (ms)",
-               "Outcome / status", "Arguments / result")
+    COLUMNS = (
+        "Time",
+        "Signal / receiver",
+        "Sender / plugin",
+        "Duration (ms)",
+        "Outcome / status",
+        "Arguments / result",
+    )
     TIME, NAME, SOURCE, DURATION, STATUS, DETAILS = range(6)
 
     #: Emitted after :meth:`rebuild` replaced every row (the shown details are stale).
     rebuilt = QtSignal()
 
-    def __init__(self, plugin_of: Callable[[str], str] | None = None, parent: Any = None,
-                 max_rows: int = DEFAULT_VIEW_ROWS) -> None:
+    def __init__(
+        self,
+        plugin_of: Callable[[str], str] | None = None,
+        parent: Any = None,
+        max_rows: int = DEFAULT_VIEW_ROWS,
+    ) -> None:
         super().__init__(self.COLUMNS, parent, right_aligned=(self.DURATION,))
         self._plugin_of = plugin_of or (lambda _module: "")
         #: At most this many sends are shown: the newest the filter accepts.
@@ -575,8 +589,12 @@ class TimelineModel(CellModel):
         arrival = buffer.position(seq)
         return -1 if arrival is None else self._row_of_arrival(arrival)
 
-    def set_filter(self, accept: Callable[[SendRecord], bool] | None, buffer: SendBuffer,
-                   upto: int | None = None) -> None:
+    def set_filter(
+        self,
+        accept: Callable[[SendRecord], bool] | None,
+        buffer: SendBuffer,
+        upto: int | None = None,
+    ) -> None:
         """Show only the sends ``accept`` takes, rebuilt from ``buffer``."""
         self._accept = accept
         self.rebuild(buffer, upto)
@@ -591,7 +609,7 @@ class TimelineModel(CellModel):
             (arrival, record, 0)
             for arrival, record in buffer.entries(buffer.first)
             if arrival < end and (accept is None or accept(record))
-        ][-self.max_rows:]
+        ][-self.max_rows :]
         self.clear_rows()
         self._rows, self._arrivals = [], []
         self._synced_to = end
@@ -599,8 +617,13 @@ class TimelineModel(CellModel):
         self._append(rows)
         self.rebuilt.emit()
 
-    def sync(self, buffer: SendBuffer, updated: Iterable[int] = (),
-             all_updated: bool = False, limit: int | None = None) -> tuple[int, int]:
+    def sync(
+        self,
+        buffer: SendBuffer,
+        updated: Iterable[int] = (),
+        all_updated: bool = False,
+        limit: int | None = None,
+    ) -> tuple[int, int]:
         """Catch up with ``buffer``: remove the rows it evicted and those
         beyond :attr:`max_rows` (one batch at the front), rewrite the shown
         sends in ``updated`` (seqs; every row if ``all_updated``) with their
@@ -616,7 +639,7 @@ class TimelineModel(CellModel):
             (arrival, record, 0)
             for arrival, record in buffer.entries(max(self._synced_to, first))
             if accept is None or accept(record)
-        ][-self.max_rows:]
+        ][-self.max_rows :]
         if limit is not None and len(new) > limit:
             new = new[:limit]
             self._synced_to = new[-1][0] + 1
@@ -661,7 +684,9 @@ class TimelineModel(CellModel):
     def _add_placeholder(self, row: int) -> None:
         arrival, record, _ = self._rows[row]
         self._rows[row] = (arrival, record, self.UNLOADED)
-        self.insert_rows(0, [[{}, {Qt.ItemDataRole.DisplayRole: self.PLACEHOLDER}]], self.cell(row, 0))
+        self.insert_rows(
+            0, [[{}, {Qt.ItemDataRole.DisplayRole: self.PLACEHOLDER}]], self.cell(row, 0)
+        )
 
     def _rewrite(self, row: int) -> None:
         """Write the send of ``row`` again, and its receiver rows if they
@@ -679,7 +704,9 @@ class TimelineModel(CellModel):
             self.write_row(child, self._call_cells(record, call, rewrite=True), parent)
         if len(calls) > shown:
             self._rows[row] = (arrival, record, len(calls))
-            self.insert_rows(shown, [self._call_cells(record, call) for call in calls[shown:]], parent)
+            self.insert_rows(
+                shown, [self._call_cells(record, call) for call in calls[shown:]], parent
+            )
 
     # Memory: a full timeline holds thousands of rows of six cells, so a
     # cell holds what its column shows and no more. The first column carries the row's
@@ -690,8 +717,14 @@ class TimelineModel(CellModel):
     def _send_cells(self, record: SendRecord, rewrite: bool = False) -> list[dict[int, Any]]:
         status = outcome(record)
         colours = _colour_roles(status, rewrite)
-        texts = (format_time(record.time), record.signal, record.sender,
-                 format_ms(total_duration(record)), status, record.kwargs)
+        texts = (
+            format_time(record.time),
+            record.signal,
+            record.sender,
+            format_ms(total_duration(record)),
+            status,
+            record.kwargs,
+        )
         cells: list[dict[int, Any]] = [{**colours, Qt.ItemDataRole.DisplayRole: t} for t in texts]
         cells[self.TIME].update({STATUS_ROLE: status, SEQ_ROLE: record.seq, PLUGIN_ROLE: ""})
         cells[self.NAME][Qt.ItemDataRole.ToolTipRole] = (
@@ -702,14 +735,23 @@ class TimelineModel(CellModel):
         cells[self.DETAILS][Qt.ItemDataRole.ToolTipRole] = record.kwargs
         return cells
 
-    def _call_cells(self, record: SendRecord, call: ReceiverCall,
-                    rewrite: bool = False) -> list[dict[int, Any]]:
+    def _call_cells(
+        self, record: SendRecord, call: ReceiverCall, rewrite: bool = False
+    ) -> list[dict[int, Any]]:
         plugin = self._plugin_of(call.module)
         colours = _colour_roles(call.status, rewrite)
-        texts = ("", call.receiver, plugin, format_ms(call.duration), call.status,
-                 call.error if call.error is not None else (call.result or ""))
+        texts = (
+            "",
+            call.receiver,
+            plugin,
+            format_ms(call.duration),
+            call.status,
+            call.error if call.error is not None else (call.result or ""),
+        )
         cells: list[dict[int, Any]] = [{**colours, Qt.ItemDataRole.DisplayRole: t} for t in texts]
-        cells[self.TIME].update({STATUS_ROLE: call.status, PLUGIN_ROLE: plugin, SEQ_ROLE: record.seq})
+        cells[self.TIME].update(
+            {STATUS_ROLE: call.status, PLUGIN_ROLE: plugin, SEQ_ROLE: record.seq}
+        )
         if call.traceback is not None or rewrite:
             cells[self.TIME][TRACEBACK_ROLE] = call.traceback
         if call.traceback:
@@ -741,8 +783,9 @@ class WiringModel(QStandardItemModel):
         super().__init__(0, len(self.COLUMNS), parent)
         self.setHorizontalHeaderLabels(list(self.COLUMNS))
 
-    def populate(self, wiring: list[tuple[Signal, list[ReceiverInfo]]],
-                 plugin_of: Callable[[str], str]) -> None:
+    def populate(
+        self, wiring: list[tuple[Signal, list[ReceiverInfo]]], plugin_of: Callable[[str], str]
+    ) -> None:
         """Replace the rows with ``wiring`` (the headers stay)."""
         self.removeRows(0, self.rowCount())
         bold = QFont()
@@ -753,7 +796,9 @@ class WiringModel(QStandardItemModel):
             name = QStandardItem(signal.name)
             name.setToolTip((signal.__doc__ or "").strip() or signal.name)
             count = QStandardItem(
-                f"{len(infos)} receiver{'s' if len(infos) != 1 else ''}" if infos else "no receivers"
+                f"{len(infos)} receiver{'s' if len(infos) != 1 else ''}"
+                if infos
+                else "no receivers"
             )
             row = [name, count] + [QStandardItem("") for _ in range(len(self.COLUMNS) - 2)]
             for item in row:
@@ -787,8 +832,13 @@ class WiringModel(QStandardItemModel):
 class InspectorPanel(QWidget):
     """The dock's content: a Timeline tab and a Wiring tab."""
 
-    def __init__(self, plugin: InspectorPlugin, model: TimelineModel, wiring: WiringModel,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        plugin: InspectorPlugin,
+        model: TimelineModel,
+        wiring: WiringModel,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("inspectorPanel")
         self.plugin = plugin
@@ -811,12 +861,16 @@ class InspectorPanel(QWidget):
         self.pause_button = QPushButton("Pause", timeline)
         self.pause_button.setObjectName("inspectorPause")
         self.pause_button.setCheckable(True)
-        self.pause_button.setToolTip("Freeze the view; sends are still recorded and shown on resume.")
+        self.pause_button.setToolTip(
+            "Freeze the view; sends are still recorded and shown on resume."
+        )
         self.clear_button = QPushButton("Clear", timeline)
         self.clear_button.setObjectName("inspectorClear")
         self.export_button = QPushButton("Export…", timeline)
         self.export_button.setObjectName("inspectorExport")
-        self.export_button.setToolTip("Save every recorded send, with its receivers, as JSON lines.")
+        self.export_button.setToolTip(
+            "Save every recorded send, with its receivers, as JSON lines."
+        )
         self.count = QLabel(timeline)
         self.count.setObjectName("inspectorCount")
 
@@ -828,7 +882,9 @@ class InspectorPanel(QWidget):
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.view.setToolTip("Expand a send to see each receiver; click a failed one for its traceback.")
+        self.view.setToolTip(
+            "Expand a send to see each receiver; click a failed one for its traceback."
+        )
         header = self.view.header()
         header.setStretchLastSection(True)
         for column, width in ((0, 130), (1, 300), (2, 110), (3, 90), (4, 160)):
@@ -838,7 +894,9 @@ class InspectorPanel(QWidget):
         self.details.setReadOnly(True)
         self.details.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.details.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.details.setPlaceholderText("Click a send or a receiver to see its details and traceback.")
+        self.details.setPlaceholderText(
+            "Click a send or a receiver to see its details and traceback."
+        )
         splitter = QSplitter(Qt.Orientation.Vertical, timeline)
         splitter.addWidget(self.view)
         splitter.addWidget(self.details)
@@ -955,11 +1013,14 @@ class InspectorPanel(QWidget):
                 f"sender: {record.sender}",
                 f"arguments: {record.kwargs or '(none)'}",
                 f"thread: {record.thread}; {'send_robust' if record.robust else 'send'}",
-                f"outcome: {outcome(record)}; receivers took {format_ms(total_duration(record)) or '0'} ms",
+                f"outcome: {outcome(record)}; "
+                f"receivers took {format_ms(total_duration(record)) or '0'} ms",
                 "",
             ]
-            lines += [f"  {c.status:<30} {c.receiver}" + (f"  {c.error}" if c.error else "")
-                      for c in list(record.calls)]
+            lines += [
+                f"  {c.status:<30} {c.receiver}" + (f"  {c.error}" if c.error else "")
+                for c in list(record.calls)
+            ]
             self.details.setPlainText("\n".join(lines))
             return
         plugin = self.plugin.plugin_of(call.module) or "(none)"
@@ -983,7 +1044,9 @@ class InspectorPanel(QWidget):
 
     def export(self) -> None:
         """Ask where, then write every recorded send as JSON lines."""
-        default = Path(self.plugin.host.data_dir) / datetime.now().strftime("signals-%Y%m%d-%H%M%S.jsonl")
+        default = Path(self.plugin.host.data_dir) / datetime.now().strftime(
+            "signals-%Y%m%d-%H%M%S.jsonl"
+        )
         path, _filter = QFileDialog.getSaveFileName(
             self, "Export the signal timeline", str(default), "JSON lines (*.jsonl);;All files (*)"
         )
@@ -1021,7 +1084,9 @@ class _Observer:
         plugin = self._plugin
         skipped = plugin._skipped_by_signal.get(record.signal)
         if skipped:
-            record.calls.extend(ReceiverCall(name, module, status) for name, module, status in skipped)
+            record.calls.extend(
+                ReceiverCall(name, module, status) for name, module, status in skipped
+            )
         if plugin.buffer.push(record):
             plugin.host.coalesce(plugin.FLUSH_KEY, plugin.flush)
 
@@ -1168,7 +1233,11 @@ class InspectorPlugin(ListenerPlugin):
             cls = record.cls
             if cls is None or record.name == self.name or record.state == PluginState.ENABLED:
                 continue
-            status = SKIPPED_PLUGIN_FAILED if record.state == PluginState.FAILED else SKIPPED_PLUGIN_DISABLED
+            status = (
+                SKIPPED_PLUGIN_FAILED
+                if record.state == PluginState.FAILED
+                else SKIPPED_PLUGIN_DISABLED
+            )
             entry = (f"{cls.__module__}.{cls.__qualname__}", cls.__module__, status)
             for signal_name in record.listens_to:
                 skipped.setdefault(signal_name, []).append(entry)
@@ -1216,8 +1285,21 @@ class InspectorPlugin(ListenerPlugin):
 
     def _wiring_key(self, wiring: list[tuple[Signal, list[ReceiverInfo]]]) -> Any:
         return tuple(
-            (signal.name, tuple((id(i.receiver), i.name, id(i.sender), i.weak, i.on_commit,
-                                 repr(i.dispatch_uid), self.plugin_of(i.module)) for i in infos))
+            (
+                signal.name,
+                tuple(
+                    (
+                        id(i.receiver),
+                        i.name,
+                        id(i.sender),
+                        i.weak,
+                        i.on_commit,
+                        repr(i.dispatch_uid),
+                        self.plugin_of(i.module),
+                    )
+                    for i in infos
+                ),
+            )
             for signal, infos in wiring
         )
 
@@ -1392,7 +1474,9 @@ class InspectorPlugin(ListenerPlugin):
 
         if not self._paused:
             self.flush()
-        self.model.set_filter(accept, self.buffer, upto=self.model.synced_to if self._paused else None)
+        self.model.set_filter(
+            accept, self.buffer, upto=self.model.synced_to if self._paused else None
+        )
         if not self._paused:  # the rebuild showed every change
             self._touched_unshown = set()
             self._all_touched_unshown = False
@@ -1418,6 +1502,10 @@ class InspectorPlugin(ListenerPlugin):
         records = self.buffer.records()
         with Path(path).open("w", encoding="utf-8", newline="\n") as out:
             for record in records:
-                out.write(json.dumps(record_to_dict(record, self.plugin_of), ensure_ascii=False, default=str))
+                out.write(
+                    json.dumps(
+                        record_to_dict(record, self.plugin_of), ensure_ascii=False, default=str
+                    )
+                )
                 out.write("\n")
         return len(records)

@@ -7,9 +7,9 @@ dirty with ``host.coalesce_load``: at most ~20 times a second,
 the GUI thread would wait for the GIL at every SQLite call while orders pour
 in) and the GUI thread applies the difference to the table model (changed
 rows rewritten, inserts and removals in runs, never a reset, so the
-selection and the scroll position survive). Concurrent orders from several threads, committed in any order,
-therefore always converge to what the database holds, and a rolled-back
-change is never shown (nothing is scheduled for it).
+selection and the scroll position survive). Concurrent orders from
+several threads, committed in any order, therefore always converge to
+what the database holds, and a rolled-back change is never shown (nothing is scheduled for it).
 
 Rows at or below the low-stock threshold (setting
 ``inventory/low_stock_threshold``, default 5, and a spin box in the panel)

@@ -20,6 +20,8 @@ callback: ``"sent"`` or ``"failed: <reason>"``.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import importlib
 import logging
 import os
@@ -33,12 +35,10 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-import email
-import email.policy
-from email.policy import Compat32
 from email.charset import QP, Charset
 from email.header import Header
 from email.message import EmailMessage, Message
+from email.policy import Compat32
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any
@@ -121,6 +121,7 @@ def _decode(value: Any) -> str:
 # the email log on (bench/orders.py: all plugins went from 0.45x to 0.7x). Headers are
 # checked for line breaks here, since compat32 would not refuse them.
 
+
 class _Policy(Compat32):
     """compat32, minus refolding headers that are short ASCII already (most
     of the cost of ``as_bytes()``; the bytes are the same)."""
@@ -173,7 +174,8 @@ def as_email_message(message: Message) -> EmailMessage:
 def welcome_message(*, from_address: str, username: str, email: str) -> Message:
     """The welcome email for a new user. It never mentions a password."""
     msg = _new_message(from_address, username, email, f"Welcome to storeapp, {username}")
-    _set_body(msg, 
+    _set_body(
+        msg,
         f"Hello {username},\n"
         "\n"
         "Welcome to storeapp! Your account has been created.\n"
@@ -184,7 +186,7 @@ def welcome_message(*, from_address: str, username: str, email: str) -> Message:
         "You can now check out at the till under this account.\n"
         "\n"
         "-- \n"
-        "storeapp\n"
+        "storeapp\n",
     )
     return msg
 
@@ -204,22 +206,19 @@ def order_confirmation(
     """The confirmation of an order: each line (product, quantity, unit
     price, line total) and the total. Lines stay under 78 characters, so the
     body stays plain text (7bit/8bit) in the ``.eml`` file."""
-    msg = _new_message(
-        from_address, username, email, f"Your storeapp order #{order_number}"
-    )
+    msg = _new_message(from_address, username, email, f"Your storeapp order #{order_number}")
     rows = [
         f"{'Qty':>5}  {'Product':<{_NAME_WIDTH}}  {'Unit price':>11}  {'Line total':>11}",
         f"{'-' * 5}  {'-' * _NAME_WIDTH}  {'-' * 11}  {'-' * 11}",
     ]
     for name, quantity, unit_price, line_total in lines:
         parts = textwrap.wrap(name, _NAME_WIDTH) or [""]
-        rows.append(
-            f"{quantity:>5}  {parts[0]:<{_NAME_WIDTH}}  {unit_price:>11}  {line_total:>11}"
-        )
+        rows.append(f"{quantity:>5}  {parts[0]:<{_NAME_WIDTH}}  {unit_price:>11}  {line_total:>11}")
         rows.extend(f"{'':>5}  {part}" for part in parts[1:])
     rows.append(f"{'':>5}  {'Total':<{_NAME_WIDTH}}  {'':>11}  {total:>11}")
     table = "\n".join(row.rstrip() for row in rows)
-    _set_body(msg, 
+    _set_body(
+        msg,
         f"Hello {username},\n"
         "\n"
         f"Thank you for your order #{order_number}.\n"
@@ -230,7 +229,7 @@ def order_confirmation(
         f"Total: {total}\n"
         "\n"
         "-- \n"
-        "storeapp\n"
+        "storeapp\n",
     )
     return msg
 
@@ -506,9 +505,7 @@ class DeliveryQueue:
                 closed = False
                 self._pending += 1
                 if self._thread is None:
-                    self._thread = threading.Thread(
-                        target=self._run, name=self._name, daemon=True
-                    )
+                    self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
                     self._thread.start()
                 self._queue.put((key, message))
         if closed:
@@ -537,8 +534,7 @@ class DeliveryQueue:
             # timeout); those behind it are reported failed, not sent.
             self._abandon.set()
             logger.warning(
-                "Email delivery did not finish within %.1f s; the remaining "
-                "messages are abandoned",
+                "Email delivery did not finish within %.1f s; the remaining messages are abandoned",
                 timeout,
             )
             return False
@@ -570,7 +566,8 @@ class DeliveryQueue:
                     except Exception as exc:
                         logger.exception("Building an email failed")
                         self._report(
-                            key, FAILED_PREFIX + f"could not build the message ({describe_error(exc)})"
+                            key,
+                            FAILED_PREFIX + f"could not build the message ({describe_error(exc)})",
                         )
                         continue
                 if not connected:

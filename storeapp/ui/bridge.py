@@ -30,7 +30,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, QTimer, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 logger = logging.getLogger("storeapp.ui")
 
@@ -142,8 +142,9 @@ class GuiBridge(QObject):
             self._futures.add(future)
             future.add_done_callback(self._futures.discard)
 
-    def _load(self, key: str, generation: int, load: Callable[[], Any],
-              apply: Callable[[Any], Any]) -> None:
+    def _load(
+        self, key: str, generation: int, load: Callable[[], Any], apply: Callable[[Any], Any]
+    ) -> None:
         """On the reader thread."""
         failed, result = False, None
         try:
@@ -235,8 +236,14 @@ class GuiBridge(QObject):
 class QtPluginHost:
     """The :class:`storeapp.listeners.PluginHost` given to plugins in the app."""
 
-    def __init__(self, store: Any, data_dir: Any, bridge: GuiBridge, settings: Any,
-                 notify: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        store: Any,
+        data_dir: Any,
+        bridge: GuiBridge,
+        settings: Any,
+        notify: Callable[[str], None] | None = None,
+    ) -> None:
         self.store = store
         self.data_dir = data_dir
         self.bridge = bridge

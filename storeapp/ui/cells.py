@@ -40,20 +40,22 @@ _READ_ONLY = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
 class CellModel(QStandardItemModel):
     """A read-only table or tree whose cells are written from Python."""
 
-    def __init__(self, headers: Sequence[str], parent: Any = None,
-                 right_aligned: Sequence[int] = ()) -> None:
+    def __init__(
+        self, headers: Sequence[str], parent: Any = None, right_aligned: Sequence[int] = ()
+    ) -> None:
         super().__init__(0, len(headers), parent)
         self.setHorizontalHeaderLabels(list(headers))
         for column in right_aligned:
-            self.setHeaderData(column, Qt.Orientation.Horizontal, RIGHT,
-                               Qt.ItemDataRole.TextAlignmentRole)
+            self.setHeaderData(
+                column, Qt.Orientation.Horizontal, RIGHT, Qt.ItemDataRole.TextAlignmentRole
+            )
         prototype = QStandardItem()
         prototype.setFlags(_READ_ONLY)  # new cells are read-only
         self.setItemPrototype(prototype)
         self._prototype = prototype
         self._anchor: QModelIndex | None = None  # see cell()
 
-    def cell(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:  # noqa: B008
+    def cell(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:
         """``self.index(row, column, parent)``, without giving up the GIL.
 
         PySide's ``index()`` releases the GIL (measured: ~100 us a call next
@@ -67,7 +69,7 @@ class CellModel(QStandardItemModel):
             self._anchor = self.index(0, 0)
         return self.sibling(row, column, self._anchor)
 
-    def write_row(self, row: int, cells: Sequence[Cell], parent: Index = QModelIndex()) -> None:  # noqa: B008
+    def write_row(self, row: int, cells: Sequence[Cell], parent: Index = QModelIndex()) -> None:
         """Set every cell of ``row``; Qt emits dataChanged only for cells that differ."""
         self._write(self.cell(row, 0, parent), cells)
 
@@ -76,8 +78,9 @@ class CellModel(QStandardItemModel):
         for column, roles in enumerate(cells):
             self.setItemData(first.siblingAtColumn(column) if column else first, dict(roles))
 
-    def insert_rows(self, row: int, rows: Sequence[Sequence[Cell]],
-                    parent: Index = QModelIndex()) -> None:  # noqa: B008
+    def insert_rows(
+        self, row: int, rows: Sequence[Sequence[Cell]], parent: Index = QModelIndex()
+    ) -> None:
         """Insert ``rows`` (each a sequence of cells) before ``row`` in one batch."""
         if not rows:
             return
@@ -95,7 +98,7 @@ class CellModel(QStandardItemModel):
         self._anchor = None
         super().clear()
 
-    def remove_rows(self, row: int, count: int, parent: Index = QModelIndex()) -> None:  # noqa: B008
+    def remove_rows(self, row: int, count: int, parent: Index = QModelIndex()) -> None:
         if count > 0:
             self.removeRows(row, count, parent)
 

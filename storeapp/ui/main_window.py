@@ -78,7 +78,7 @@ def cashier_action(method: Callable[..., Any]) -> Callable[..., Any]:
             return method(self)
         except DomainError as exc:
             self.show_error(str(exc))
-        except Exception as exc:  # noqa: BLE001 - last line of defence
+        except Exception as exc:
             logger.exception("Unexpected error in %s", method.__name__)
             self.show_error(
                 f"Something went wrong ({type(exc).__name__}); nothing was lost. "
@@ -391,7 +391,9 @@ class MainWindow(QMainWindow):
 
     def _reload_products_soon(self) -> None:
         # Any thread. Read on the bridge's reader thread, shown on the GUI thread.
-        self.bridge.coalesce_load("ui.products", self.store.list_products, self.product_model.set_rows)
+        self.bridge.coalesce_load(
+            "ui.products", self.store.list_products, self.product_model.set_rows
+        )
 
     def _on_plugin_state_changed(self, sender: Any, record: PluginRecord, **kwargs: Any) -> None:
         self.bridge.call_in_gui(lambda: self._sync_plugin(record))
@@ -570,9 +572,7 @@ class MainWindow(QMainWindow):
             self.notify(f"Plugin {record.title} {'enabled' if record.enabled else 'disabled'}.")
 
     def _save_plugin_choice(self) -> None:
-        disabled = [
-            r.name for r in self.manager.records() if r.state == PluginState.DISABLED
-        ]
+        disabled = [r.name for r in self.manager.records() if r.state == PluginState.DISABLED]
         self.settings.setValue("plugins/disabled", ",".join(disabled))
         self.settings.sync()
 
@@ -643,8 +643,9 @@ class MainWindow(QMainWindow):
         if ok:
             self.start_simulation(count)
 
-    def start_simulation(self, count: int, *, seed: int | None = None,
-                         show_dialog: bool = True) -> Simulation | None:
+    def start_simulation(
+        self, count: int, *, seed: int | None = None, show_dialog: bool = True
+    ) -> Simulation | None:
         """Place ``count`` random orders from a worker thread (``--simulate N``)."""
         if self.simulation is not None and self.simulation.is_running():
             self.show_error("A simulation is already running.")
@@ -652,8 +653,14 @@ class MainWindow(QMainWindow):
         if not self.customer_model.rowCount():
             seed_customers(self.store)
             self.reload_customers()
-        simulation = Simulation(self.store, count, self, seed=seed, show_dialog=show_dialog,
-                                yield_to_gui=self.bridge.yield_to_gui)
+        simulation = Simulation(
+            self.store,
+            count,
+            self,
+            seed=seed,
+            show_dialog=show_dialog,
+            yield_to_gui=self.bridge.yield_to_gui,
+        )
         simulation.finished.connect(self._simulation_finished)
         self.simulation = simulation
         simulation.start()

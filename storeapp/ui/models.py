@@ -48,8 +48,11 @@ class RowsModel(CellModel, Generic[T]):
     columns: Sequence[Column[T]] = ()
 
     def __init__(self, parent: Any = None) -> None:
-        super().__init__([c.title for c in self.columns], parent,
-                         right_aligned=[i for i, c in enumerate(self.columns) if c.align_right])
+        super().__init__(
+            [c.title for c in self.columns],
+            parent,
+            right_aligned=[i for i, c in enumerate(self.columns) if c.align_right],
+        )
         self._rows: list[T] = []
         self._cells: list[list[dict[int, Any]]] = []  # what each row shows
 
@@ -162,8 +165,8 @@ class RowsModel(CellModel, Generic[T]):
 
     def _remove(self, i: int, count: int) -> None:
         if count > 0:
-            del self._rows[i:i + count]
-            del self._cells[i:i + count]
+            del self._rows[i : i + count]
+            del self._cells[i : i + count]
             self.remove_rows(i, count)
 
 
@@ -177,8 +180,10 @@ class ProductTableModel(RowsModel[Any]):
 
     def row_roles(self, row: Any) -> dict[int, Any]:
         out = row.inventory == 0
-        return {Qt.ItemDataRole.ForegroundRole: _GREY if out else None,
-                Qt.ItemDataRole.ToolTipRole: "Out of stock" if out else None}
+        return {
+            Qt.ItemDataRole.ForegroundRole: _GREY if out else None,
+            Qt.ItemDataRole.ToolTipRole: "Out of stock" if out else None,
+        }
 
 
 class CartTableModel(RowsModel[Any]):
@@ -197,8 +202,12 @@ class OrderTableModel(RowsModel[Any]):
     columns = (
         Column("Order", lambda o: f"#{o.id}", False, lambda o: o.id),
         Column("Customer", lambda o: o.customer.user.username),
-        Column("Placed", lambda o: o.placed_at.astimezone().strftime("%H:%M:%S"), False,
-               lambda o: o.placed_at.timestamp()),
+        Column(
+            "Placed",
+            lambda o: o.placed_at.astimezone().strftime("%H:%M:%S"),
+            False,
+            lambda o: o.placed_at.timestamp(),
+        ),
         Column("Items", lambda o: sum(i.quantity for i in o.items), True),
         Column("Total", lambda o: money(o.total), True, lambda o: float(o.total)),
         Column("Status", lambda o: o.status),

@@ -66,7 +66,11 @@ class PluginTableModel(CellModel):
         checked = Qt.CheckState.Checked if record.enabled else Qt.CheckState.Unchecked
         return [
             {display: f"{record.title} ({record.name})", Qt.ItemDataRole.CheckStateRole: checked},
-            {display: state, tooltip: record.traceback or None, Qt.ItemDataRole.ForegroundRole: colour},
+            {
+                display: state,
+                tooltip: record.traceback or None,
+                Qt.ItemDataRole.ForegroundRole: colour,
+            },
             {display: ", ".join(record.listens_to) or "—"},
             {display: str(record.error_count)},
             {display: record.description or record.source, tooltip: record.description or None},

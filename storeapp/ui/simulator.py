@@ -32,9 +32,15 @@ class Simulation(QObject):
     #: GIL around SQLite calls can starve it); ~10 % of the throughput.
     pause = 0.001
 
-    def __init__(self, store: Any, count: int, parent: QWidget | None = None,
-                 seed: int | None = None, show_dialog: bool = True,
-                 yield_to_gui: Callable[[], object] | None = None) -> None:
+    def __init__(
+        self,
+        store: Any,
+        count: int,
+        parent: QWidget | None = None,
+        seed: int | None = None,
+        show_dialog: bool = True,
+        yield_to_gui: Callable[[], object] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.store = store
         self.yield_to_gui = yield_to_gui
@@ -45,7 +51,9 @@ class Simulation(QObject):
         self.thread: threading.Thread | None = None
         self.dialog: QProgressDialog | None = None
         if show_dialog:
-            self.dialog = QProgressDialog(f"Placing {count:,} random orders…", "Cancel", 0, count, parent)
+            self.dialog = QProgressDialog(
+                f"Placing {count:,} random orders…", "Cancel", 0, count, parent
+            )
             self.dialog.setObjectName("simulationDialog")
             self.dialog.setWindowTitle("Rush hour")
             self.dialog.setWindowModality(Qt.WindowModality.NonModal)
@@ -73,9 +81,13 @@ class Simulation(QObject):
     def _work(self) -> None:
         try:
             result = simulate_orders(
-                self.store, self.count, seed=self.seed, cancel=self.cancel_event,
+                self.store,
+                self.count,
+                seed=self.seed,
+                cancel=self.cancel_event,
                 progress=lambda r: self.progressed.emit(_copy(r)),
-                pause=self.pause, between=self.yield_to_gui,
+                pause=self.pause,
+                between=self.yield_to_gui,
             )
         except Exception as exc:  # never a traceback for the cashier
             logger.exception("Simulation failed")
@@ -104,14 +116,19 @@ class Simulation(QObject):
 
 def _copy(result: SimulationResult) -> SimulationResult:
     return SimulationResult(
-        requested=result.requested, placed=result.placed, out_of_stock=result.out_of_stock,
-        rejected=result.rejected, cancelled=result.cancelled, elapsed=result.elapsed,
+        requested=result.requested,
+        placed=result.placed,
+        out_of_stock=result.out_of_stock,
+        rejected=result.rejected,
+        cancelled=result.cancelled,
+        elapsed=result.elapsed,
     )
 
 
 def summary(result: SimulationResult) -> str:
     text = (
-        f"Rush hour {'cancelled' if result.cancelled else 'done'}: {result.placed:,} orders placed, "
+        f"Rush hour {'cancelled' if result.cancelled else 'done'}: "
+        f"{result.placed:,} orders placed, "
         f"{result.out_of_stock:,} out of stock"
     )
     if result.rejected:

@@ -207,7 +207,9 @@ def test_file_backend_writes_one_parseable_eml_file_per_message(tmp_path):
     assert parsed[0]["Message-ID"] != parsed[1]["Message-ID"]
 
 
-def test_registration_writes_a_welcome_eml_file_to_the_outbox_by_default(store, make_plugin, tmp_path):
+def test_registration_writes_a_welcome_eml_file_to_the_outbox_by_default(
+    store, make_plugin, tmp_path
+):
     plugin = make_plugin(from_address="Corner Shop <hello@corner.invalid>")
 
     store.register_user("ada", "ada@example.com", PASSWORD)
@@ -231,7 +233,9 @@ def test_registration_writes_a_welcome_eml_file_to_the_outbox_by_default(store, 
 def test_smtp_backend_delivers_welcome_and_confirmation_to_a_local_server(
     store, make_plugin, smtp_server
 ):
-    plugin = make_plugin(backend="smtp", smtp_host="127.0.0.1", smtp_port=smtp_server.server_address[1])
+    plugin = make_plugin(
+        backend="smtp", smtp_host="127.0.0.1", smtp_port=smtp_server.server_address[1]
+    )
 
     user = store.register_user("ada", "ada@example.com", PASSWORD)
     order = place_order(store, user, {"COF-250": 2})

@@ -93,8 +93,9 @@ def test_save_signals_are_sent_inside_the_transaction_before_commit(store):
     def look_from_another_connection(sender, instance, **kwargs):
         seen_by_others.append(committed_skus(store))
 
-    with listening(SignalLog()) as log, post_save.connected_to(
-        look_from_another_connection, sender=Product
+    with (
+        listening(SignalLog()) as log,
+        post_save.connected_to(look_from_another_connection, sender=Product),
     ):
         store.add_product("TEA", "Green tea", "3.50", 10)
 

@@ -195,9 +195,7 @@ def test_a_model_signal_receiver_on_commit_waits_for_the_commit(store):
     assert call["committed_skus"] == ["TEA"]
 
 
-def test_order_created_on_commit_sees_the_committed_order_and_skips_failed_ones(
-    store, core_ready
-):
+def test_order_created_on_commit_sees_the_committed_order_and_skips_failed_ones(store, core_ready):
     user = store.register_user("ada", "ada@example.com", "s3cret-pass")
     tea = store.add_product("TEA", "Green tea", "3.50", 1)
     carts = [store.add_to_cart(store.create_cart().id, tea.id, 1) for _ in range(2)]

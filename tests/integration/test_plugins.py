@@ -82,8 +82,9 @@ GOOD_PLUGIN = """
 def test_a_separately_installed_distribution_adds_a_plugin_by_entry_point(
     manager: PluginManager, plugin_path: Path, store: Store
 ) -> None:
-    make_distribution(plugin_path, "throwaway_greeter", GOOD_PLUGIN,
-                      "greeter = throwaway_greeter:Greeter")
+    make_distribution(
+        plugin_path, "throwaway_greeter", GOOD_PLUGIN, "greeter = throwaway_greeter:Greeter"
+    )
     records = manager.discover()
     assert [r.name for r in records] == ["greeter"]
     assert records[0].source == "throwaway_greeter:Greeter"
@@ -97,10 +98,15 @@ def test_a_separately_installed_distribution_adds_a_plugin_by_entry_point(
 def test_a_plugin_that_fails_to_import_is_shown_failed_and_the_others_run(
     manager: PluginManager, plugin_path: Path
 ) -> None:
-    make_distribution(plugin_path, "throwaway_greeter", GOOD_PLUGIN,
-                      "greeter = throwaway_greeter:Greeter")
-    make_distribution(plugin_path, "throwaway_broken", "raise ImportError('no such backend')\n",
-                      "broken = throwaway_broken:Broken")
+    make_distribution(
+        plugin_path, "throwaway_greeter", GOOD_PLUGIN, "greeter = throwaway_greeter:Greeter"
+    )
+    make_distribution(
+        plugin_path,
+        "throwaway_broken",
+        "raise ImportError('no such backend')\n",
+        "broken = throwaway_broken:Broken",
+    )
     manager.discover()
     manager.start()
     broken = manager.record("broken")
@@ -113,8 +119,9 @@ def test_a_plugin_that_fails_to_import_is_shown_failed_and_the_others_run(
 def test_an_entry_point_that_is_not_a_plugin_class_is_refused(
     manager: PluginManager, plugin_path: Path
 ) -> None:
-    make_distribution(plugin_path, "throwaway_thing", "thing = 42\n",
-                      "thing = throwaway_thing:thing")
+    make_distribution(
+        plugin_path, "throwaway_thing", "thing = 42\n", "thing = throwaway_thing:thing"
+    )
     manager.discover()
     assert manager.record("thing").state == PluginState.FAILED
     assert "not a ListenerPlugin" in manager.record("thing").error
@@ -206,8 +213,11 @@ def test_ready_twice_does_not_double_the_receivers(manager: PluginManager) -> No
     record = manager.add(Counter)
     record.plugin.ready()
     record.plugin.ready()
-    uids = [i.dispatch_uid for i in order_created.receivers_info()
-            if str(i.dispatch_uid).startswith("counter:")]
+    uids = [
+        i.dispatch_uid
+        for i in order_created.receivers_info()
+        if str(i.dispatch_uid).startswith("counter:")
+    ]
     assert len(uids) == 1
     record.plugin.shutdown()
 
@@ -248,7 +258,9 @@ def test_the_projects_own_plugins_are_declared_as_entry_points() -> None:
     assert {"core", "email_log", "inventory", "analytics"} <= names
 
 
-def test_core_plugin_is_required_and_gives_new_users_a_customer(store: Store, tmp_path: Path) -> None:
+def test_core_plugin_is_required_and_gives_new_users_a_customer(
+    store: Store, tmp_path: Path
+) -> None:
     manager = PluginManager(HeadlessHost(store, tmp_path))
     manager.discover()
     manager.start([])

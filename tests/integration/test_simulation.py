@@ -15,7 +15,9 @@ def test_between_runs_after_every_order(store: Store, core_ready: None) -> None:
     seed_catalogue(store)
     seed_customers(store)
     calls: list[int] = []
-    result = simulate_orders(store, 5, seed=1, between=lambda: calls.append(len(store.list_orders())))
+    result = simulate_orders(
+        store, 5, seed=1, between=lambda: calls.append(len(store.list_orders()))
+    )
     assert result.placed == 5
     assert calls == [1, 2, 3, 4, 5]  # after each order, once it is committed
 
@@ -23,8 +25,9 @@ def test_between_runs_after_every_order(store: Store, core_ready: None) -> None:
 def test_the_delivery_thread_calls_between_after_each_message() -> None:
     backend = mail.MemoryBackend()
     seen: list[int] = []
-    delivery = mail.DeliveryQueue(backend, lambda _key, _status: None,
-                                  between=lambda: seen.append(len(backend.outbox)))
+    delivery = mail.DeliveryQueue(
+        backend, lambda _key, _status: None, between=lambda: seen.append(len(backend.outbox))
+    )
     delivery.pause = 0
     for n in range(3):
         message = EmailMessage()

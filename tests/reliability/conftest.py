@@ -201,7 +201,7 @@ def assert_secret_absent(text: str, secrets: Iterable[str], where: str = "text")
             start = max(0, pos - 80)
             pytest.fail(
                 f"secret #{index} found in {where} at offset {pos}: "
-                f"...{redacted[start:start + 240]}...",
+                f"...{redacted[start : start + 240]}...",
                 pytrace=False,
             )
 
@@ -219,9 +219,7 @@ def secret_absent() -> Callable[..., None]:
 
 def child_env() -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p
-    )
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
     env["PYTHONUNBUFFERED"] = "1"
     env.pop("PYTHONWARNINGS", None)
     return env

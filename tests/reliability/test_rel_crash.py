@@ -90,7 +90,10 @@ class Transcript:
 
 
 def run_until_killed(
-    spawn_child: Callable[..., Child], db: Path, user_id: int, product_ids: list[int],
+    spawn_child: Callable[..., Child],
+    db: Path,
+    user_id: int,
+    product_ids: list[int],
     rng: random.Random,
 ) -> Transcript:
     path = rng.choice(["orm", "fast"])

@@ -55,9 +55,7 @@ EXCEPTIONS: dict[str, Callable[[], BaseException]] = {
     "KeyError": lambda: KeyError("missing"),
     "ZeroDivisionError": lambda: ZeroDivisionError("division by zero"),
     "DomainError": lambda: OutOfStock("Teapot", 5, 1),
-    "OperationalError": lambda: OperationalError(
-        "SELECT 1", {}, Exception("database is locked")
-    ),
+    "OperationalError": lambda: OperationalError("SELECT 1", {}, Exception("database is locked")),
     "surrogate message": lambda: ValueError("bad \ud800 text"),
     "StrNotStr": StrNotStr,
     "Unprintable": Unprintable,

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
-from hypothesis.errors import InvalidArgument
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 
 from storeapp.domain import DomainError, Store
 from storeapp.domain import errors as domain_errors
@@ -34,18 +34,47 @@ from storeapp.domain import errors as domain_errors
 if TYPE_CHECKING:  # tests/reliability/conftest.py (not importable by name at run time)
     from conftest import Seed
 
-FUZZ = settings(
-    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Text a caller should never show a cashier: a traceback or the SQL layer.
-LEAK_MARKERS = ("Traceback", "INSERT", "SELECT", "UPDATE ", "DELETE FROM", "sqlite3",
-                "sqlalchemy", "[SQL", "File \"")
+LEAK_MARKERS = (
+    "Traceback",
+    "INSERT",
+    "SELECT",
+    "UPDATE ",
+    "DELETE FROM",
+    "sqlite3",
+    "sqlalchemy",
+    "[SQL",
+    'File "',
+)
 
 SPECIAL_STRINGS = (
-    "", " ", "\t", "\ud800", "a\udfffb", "\x00", "\n", "1", "-1", "0", "1.5", "4.99",
-    "1e9999", "-0", "NaN", "inf", "0x10", "1_000", "\u0661\u0662", "'", "%", "_",
-    "00000000-0000-0000-0000-000000000000", "x" * 300, "é" * 41,
+    "",
+    " ",
+    "\t",
+    "\ud800",
+    "a\udfffb",
+    "\x00",
+    "\n",
+    "1",
+    "-1",
+    "0",
+    "1.5",
+    "4.99",
+    "1e9999",
+    "-0",
+    "NaN",
+    "inf",
+    "0x10",
+    "1_000",
+    "\u0661\u0662",
+    "'",
+    "%",
+    "_",
+    "00000000-0000-0000-0000-000000000000",
+    "x" * 300,
+    "é" * 41,
 )
 text_any = st.text(
     st.one_of(st.characters(), st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)),
@@ -60,8 +89,16 @@ junk = st.one_of(
     st.floats(),
     st.none(),
     st.binary(max_size=8),
-    st.sampled_from([Decimal("NaN"), Decimal("sNaN"), Decimal("-Infinity"),
-                     Decimal("1E+999999"), Decimal("0.001"), Decimal("-0")]),
+    st.sampled_from(
+        [
+            Decimal("NaN"),
+            Decimal("sNaN"),
+            Decimal("-Infinity"),
+            Decimal("1E+999999"),
+            Decimal("0.001"),
+            Decimal("-0"),
+        ]
+    ),
     st.decimals(allow_nan=True, allow_infinity=True),
     text_any,
     st.sampled_from(SPECIAL_STRINGS),
@@ -249,8 +286,18 @@ def test_product_methods_accept_or_refuse_cleanly(
                         # Field names come from code: printable ones here; see
                         # test_unknown_field_names_are_shown_escaped for the others.
                         st.one_of(
-                            st.sampled_from(["sku", "name", "unit_price", "inventory", "id",
-                                             "password_hash", "bogus", ""]),
+                            st.sampled_from(
+                                [
+                                    "sku",
+                                    "name",
+                                    "unit_price",
+                                    "inventory",
+                                    "id",
+                                    "password_hash",
+                                    "bogus",
+                                    "",
+                                ]
+                            ),
                             st.from_regex(r"[a-z_]{1,6}", fullmatch=True).filter(
                                 lambda k: k != "product_id"
                             ),
@@ -277,8 +324,15 @@ def test_cart_methods_accept_or_refuse_cleanly(
     with fuzz() as call:
         for _ in range(data.draw(CALLS)):
             method = data.draw(
-                st.sampled_from(["create_cart", "add_to_cart", "set_cart_quantity",
-                                 "remove_from_cart", "get_cart"])
+                st.sampled_from(
+                    [
+                        "create_cart",
+                        "add_to_cart",
+                        "set_cart_quantity",
+                        "remove_from_cart",
+                        "get_cart",
+                    ]
+                )
             )
             if method == "create_cart":
                 call("create_cart")
@@ -303,8 +357,16 @@ def test_order_and_customer_methods_accept_or_refuse_cleanly(
     with fuzz() as call:
         for _ in range(data.draw(CALLS)):
             method = data.draw(
-                st.sampled_from(["place_order", "cancel_order", "get_customer", "list_orders",
-                                 "get_order", "get_product"])
+                st.sampled_from(
+                    [
+                        "place_order",
+                        "cancel_order",
+                        "get_customer",
+                        "list_orders",
+                        "get_order",
+                        "get_product",
+                    ]
+                )
             )
             if method == "place_order":
                 call(method, data.draw(an_id("cart", template)), data.draw(an_id("user", template)))
@@ -332,8 +394,12 @@ HUGE = 10**5000
 
 
 def _case(method: str, *args: Any, **kwargs: Any) -> Any:
-    shown = ", ".join([*(_safe_repr(a)[:20] or "<huge int>" for a in args),
-                       *(f"{k}={_safe_repr(v)[:20] or '<huge int>'}" for k, v in kwargs.items())])
+    shown = ", ".join(
+        [
+            *(_safe_repr(a)[:20] or "<huge int>" for a in args),
+            *(f"{k}={_safe_repr(v)[:20] or '<huge int>'}" for k, v in kwargs.items()),
+        ]
+    )
     return pytest.param(method, args, kwargs, id=f"{method}({shown})")
 
 

@@ -180,9 +180,7 @@ def test_checkout_is_all_or_nothing(
                     assert after_commit.orders == [order.id]
                     assert after_commit.in_transaction == [False]
                     assert after_commit.visible_elsewhere == [True]
-                    assert store.stock_levels() == {
-                        p: stock[p] - in_cart.get(p, 0) for p in stock
-                    }
+                    assert store.stock_levels() == {p: stock[p] - in_cart.get(p, 0) for p in stock}
                     assert sorted((i.product_id, i.quantity) for i in order.items) == sorted(
                         in_cart.items()
                     )

@@ -29,8 +29,9 @@ PASSWORD = "Quokka-Zebra-7731!ñ"  # distinctive, with a character repr() could 
 OTHER_PASSWORD = "Okapi-Narwhal-0042?"
 
 
-def deep_repr(value: Any, inside_row: bool = False,
-              seen: set[int] | None = None) -> Iterator[tuple[str, bool]]:
+def deep_repr(
+    value: Any, inside_row: bool = False, seen: set[int] | None = None
+) -> Iterator[tuple[str, bool]]:
     """``(repr, inside_row)`` for a value and everything inside it.
 
     Containers are walked; so are an ORM object's loaded attributes
@@ -196,7 +197,6 @@ def test_password_hash_appears_in_no_sql_log(
     finally:
         store.close()
     leaks = [
-        r.name for r in caplog.records
-        if any(h in text for h in hashes for text in record_texts(r))
+        r.name for r in caplog.records if any(h in text for h in hashes for text in record_texts(r))
     ]
     assert leaks == []

@@ -19,7 +19,9 @@ def make_window(qtbot: Any, tmp_path: Path):
     temporary SQLite file; closed (plugins shut down) after the test."""
     windows: list[MainWindow] = []
 
-    def make(plugins: list[str] | None = None, data_dir: Path | None = None, **kwargs: Any) -> MainWindow:
+    def make(
+        plugins: list[str] | None = None, data_dir: Path | None = None, **kwargs: Any
+    ) -> MainWindow:
         window = build(
             f"sqlite:///{tmp_path / 'pos.db'}",
             plugins,
@@ -131,7 +133,7 @@ def order_from_worker_thread(qtbot: Any, window: MainWindow, count: int) -> None
                 cart = window.store.create_cart()
                 window.store.add_to_cart(cart.id, products[i % len(products)].id, 1)
                 window.store.place_order(cart.id, users[i % len(users)].user_id)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     thread = threading.Thread(target=work)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from importlib.metadata import entry_points
 
@@ -33,7 +33,7 @@ from storeapp.listeners.analytics import (
 from storeapp.ui.bridge import GuiBridge, QtPluginHost
 from storeapp.ui.cells import CellModel
 
-UTC = timezone.utc
+UTC = UTC
 
 
 # -- fixtures ------------------------------------------------------------------
@@ -136,7 +136,10 @@ def test_the_plugin_is_declared_as_an_entry_point():
     cls = ep.load()
     assert cls is AnalyticsPlugin
     assert (cls.name, cls.title, cls.panel_object_name, cls.order) == (
-        "analytics", "Analytics", "analyticsDock", 40,
+        "analytics",
+        "Analytics",
+        "analyticsDock",
+        40,
     )
     assert set(cls.listens_to) == {"order_created", "order_cancelled"}
 
@@ -272,7 +275,8 @@ def test_a_panel_created_later_shows_what_was_counted_before(plugin, store, user
 
     assert labels(panel) == summary_texts(store) == ("2", "11.20", "5.60")
     assert [r.name for r in panel.top_model.rows()] == [
-        "Dark chocolate 70 %", "Paper filters V60 (100)",
+        "Dark chocolate 70 %",
+        "Paper filters V60 (100)",
     ]
 
 
@@ -356,8 +360,14 @@ def test_top_products_model_passes_the_model_tester(
 
     orders = [
         buy(store, user, products[sku], qty)
-        for sku, qty in (("COF-250", 1), ("MUG-STD", 2), ("BAG-SES", 6), ("TEA-GRN", 1),
-                         ("JAM-STR", 1), ("WTR-SPK", 3))
+        for sku, qty in (
+            ("COF-250", 1),
+            ("MUG-STD", 2),
+            ("BAG-SES", 6),
+            ("TEA-GRN", 1),
+            ("JAM-STR", 1),
+            ("WTR-SPK", 3),
+        )
     ]
     qtbot.waitUntil(lambda: model.rowCount() == 5)
     names = [model.data(model.index(r, 0)) for r in range(model.rowCount())]
@@ -395,7 +405,6 @@ def test_receivers_work_without_a_gui_host(store, user, products, tmp_path):
         plugin.shutdown()
     buy(store, user, products["COF-250"])
     assert plugin.totals().orders == 1  # disconnected
-
 
 
 def test_top_products_cells_live_in_cpp_and_only_changed_rows_are_rewritten(qtbot):

@@ -32,7 +32,9 @@ def bridge(qtbot: Any):
     bridge.close()
 
 
-def test_coalesce_load_reads_off_the_gui_thread_and_applies_on_it(qtbot: Any, bridge: GuiBridge) -> None:
+def test_coalesce_load_reads_off_the_gui_thread_and_applies_on_it(
+    qtbot: Any, bridge: GuiBridge
+) -> None:
     gui = threading.get_ident()
     seen: dict[str, int] = {}
     applied: list[str] = []
@@ -70,14 +72,16 @@ def test_requests_during_a_load_cause_exactly_one_more_load(qtbot: Any, bridge: 
     for _ in range(5):  # five changes, each flushed, while the first load runs
         flushes = bridge.flushes
         bridge.coalesce_load("k", load, applied.append)
-        qtbot.waitUntil(lambda: bridge.flushes > flushes)
+        qtbot.waitUntil(lambda flushes=flushes: bridge.flushes > flushes)
     release.set()
     qtbot.waitUntil(lambda: applied[-1:] == [2])
     assert loads == [1, 2]  # merged into one more load, read after the last request
     assert applied == [1, 2]
 
 
-def test_flush_now_loads_at_once_and_a_late_result_never_overwrites_it(qtbot: Any, bridge: GuiBridge) -> None:
+def test_flush_now_loads_at_once_and_a_late_result_never_overwrites_it(
+    qtbot: Any, bridge: GuiBridge
+) -> None:
     slow = SlowLoad("old")
     applied: list[str] = []
     bridge.coalesce_load("k", slow, applied.append)
@@ -90,8 +94,9 @@ def test_flush_now_loads_at_once_and_a_late_result_never_overwrites_it(qtbot: An
     assert applied == ["new"]  # and was dropped
 
 
-def test_a_failing_load_is_logged_and_changes_nothing(qtbot: Any, bridge: GuiBridge,
-                                                      caplog: Any) -> None:
+def test_a_failing_load_is_logged_and_changes_nothing(
+    qtbot: Any, bridge: GuiBridge, caplog: Any
+) -> None:
     applied: list[Any] = []
 
     def broken() -> Any:
@@ -143,7 +148,9 @@ def test_a_failing_apply_does_not_lose_the_request_behind_it(qtbot: Any, bridge:
     qtbot.waitUntil(lambda: applied == [2])
 
 
-def test_load_now_applies_at_once_and_drops_an_older_background_read(qtbot: Any, bridge: GuiBridge) -> None:
+def test_load_now_applies_at_once_and_drops_an_older_background_read(
+    qtbot: Any, bridge: GuiBridge
+) -> None:
     slow = SlowLoad("old")
     applied: list[str] = []
     bridge.coalesce_load("k", slow, applied.append)
@@ -155,7 +162,9 @@ def test_load_now_applies_at_once_and_drops_an_older_background_read(qtbot: Any,
     assert applied == ["now"]
 
 
-def test_yield_to_gui_holds_a_background_thread_while_a_refresh_runs(qtbot: Any, bridge: GuiBridge) -> None:
+def test_yield_to_gui_holds_a_background_thread_while_a_refresh_runs(
+    qtbot: Any, bridge: GuiBridge
+) -> None:
     assert bridge.yield_to_gui(timeout=0)  # idle: at once
     events: list[str] = []
     in_refresh = threading.Event()

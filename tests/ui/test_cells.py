@@ -21,9 +21,22 @@ from storeapp.ui.models import Column, RowsModel
 
 #: Virtuals a view calls while it lays out and paints.
 PAINT_VIRTUALS = (
-    "data", "multiData", "index", "parent", "sibling", "rowCount", "columnCount",
-    "hasChildren", "flags", "headerData", "canFetchMore",
-    "filterAcceptsRow", "filterAcceptsColumn", "lessThan", "mapToSource", "mapFromSource",
+    "data",
+    "multiData",
+    "index",
+    "parent",
+    "sibling",
+    "rowCount",
+    "columnCount",
+    "hasChildren",
+    "flags",
+    "headerData",
+    "canFetchMore",
+    "filterAcceptsRow",
+    "filterAcceptsColumn",
+    "lessThan",
+    "mapToSource",
+    "mapFromSource",
 )
 
 
@@ -52,14 +65,18 @@ def models_behind(view: QAbstractItemView) -> list[QAbstractItemModel]:
 
 
 def test_every_view_in_the_window_paints_without_python(qtbot: Any, make_window: Any) -> None:
-    window = make_window(["core", "email_log", "inventory", "analytics", "inspector", "fault_injector"])
+    window = make_window(
+        ["core", "email_log", "inventory", "analytics", "inspector", "fault_injector"]
+    )
     window.open_plugins_dialog()
     views = window.findChildren(QAbstractItemView)
     assert len(views) >= 10  # catalogue, cart, orders, picker, 4 panels, dialog, ...
     problems = []
     for view in views:
         for model in models_behind(view):
-            problems += [f"{view.objectName() or type(view).__name__}: {o}" for o in python_overrides(model)]
+            problems += [
+                f"{view.objectName() or type(view).__name__}: {o}" for o in python_overrides(model)
+            ]
         delegate = view.itemDelegate()
         if delegate is not None and not type(delegate).__module__.startswith("PySide6"):
             problems.append(f"{view.objectName()}: Python delegate {type(delegate).__qualname__}")
@@ -70,10 +87,10 @@ def test_the_guard_catches_a_python_model(qtbot: Any) -> None:
     from PySide6.QtCore import QAbstractTableModel
 
     class Slow(QAbstractTableModel):
-        def rowCount(self, parent: Any = QModelIndex()) -> int:  # noqa: B008
+        def rowCount(self, parent: Any = QModelIndex()) -> int:
             return 1
 
-        def columnCount(self, parent: Any = QModelIndex()) -> int:  # noqa: B008
+        def columnCount(self, parent: Any = QModelIndex()) -> int:
             return 1
 
         def data(self, index: Any, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -86,8 +103,15 @@ def test_the_guard_catches_a_python_model(qtbot: Any) -> None:
 def test_a_written_cell_replaces_every_role_it_names(qtbot: Any) -> None:
     model = CellModel(["A", "B"], right_aligned=[1])
     red = QBrush(QColor("red"))
-    model.insert_rows(0, [[{Qt.ItemDataRole.DisplayRole: "a", Qt.ItemDataRole.ForegroundRole: red},
-                           {Qt.ItemDataRole.DisplayRole: "1"}]])
+    model.insert_rows(
+        0,
+        [
+            [
+                {Qt.ItemDataRole.DisplayRole: "a", Qt.ItemDataRole.ForegroundRole: red},
+                {Qt.ItemDataRole.DisplayRole: "1"},
+            ]
+        ],
+    )
     index = model.index(0, 0)
     assert index.data() == "a" and index.data(Qt.ItemDataRole.ForegroundRole) == red
     assert not model.flags(index) & Qt.ItemFlag.ItemIsEditable
@@ -95,11 +119,21 @@ def test_a_written_cell_replaces_every_role_it_names(qtbot: Any) -> None:
 
     changes: list[tuple[int, int]] = []
     model.dataChanged.connect(lambda a, b, _roles: changes.append((a.row(), a.column())))
-    model.write_row(0, [{Qt.ItemDataRole.DisplayRole: "a", Qt.ItemDataRole.ForegroundRole: red},
-                        {Qt.ItemDataRole.DisplayRole: "1"}])
+    model.write_row(
+        0,
+        [
+            {Qt.ItemDataRole.DisplayRole: "a", Qt.ItemDataRole.ForegroundRole: red},
+            {Qt.ItemDataRole.DisplayRole: "1"},
+        ],
+    )
     assert changes == []  # nothing differs: nothing repaints
-    model.write_row(0, [{Qt.ItemDataRole.DisplayRole: "a", Qt.ItemDataRole.ForegroundRole: None},
-                        {Qt.ItemDataRole.DisplayRole: "1"}])
+    model.write_row(
+        0,
+        [
+            {Qt.ItemDataRole.DisplayRole: "a", Qt.ItemDataRole.ForegroundRole: None},
+            {Qt.ItemDataRole.DisplayRole: "1"},
+        ],
+    )
     assert changes == [(0, 0)]
     assert index.data(Qt.ItemDataRole.ForegroundRole) is None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
@@ -88,7 +88,10 @@ def test_model_is_none_until_the_panel_exists_and_then_shows_earlier_emails(qtbo
     assert statuses(plugin.model) == ["sent"]
     assert plugin.model.index(0, EmailLogModel.TO).data() == f"{user.username} <ada@example.com>"
     assert [plugin.model.headerData(c, Qt.Orientation.Horizontal) for c in range(4)] == [
-        "Time", "To", "Subject", "Status",
+        "Time",
+        "To",
+        "Subject",
+        "Status",
     ]
     assert panel.findChild(QLabel, "emailCount").text() == "1 email"
 
@@ -149,8 +152,12 @@ def test_double_click_opens_a_non_modal_dialog_with_the_whole_message(qtbot, plu
     # A real double-click is a click, then a second press delivered as
     # MouseButtonDblClick; QTest.mouseDClick alone sends only the latter.
     for send in (QTest.mouseClick, QTest.mouseDClick):
-        send(table.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
-             QPoint(rect.center()))
+        send(
+            table.viewport(),
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier,
+            QPoint(rect.center()),
+        )
 
     dialog = panel.findChild(QDialog, "emailMessageDialog")
     assert dialog is not None and dialog.isVisible()
@@ -178,8 +185,13 @@ def test_double_click_opens_a_non_modal_dialog_with_the_whole_message(qtbot, plu
 
 def make_record(record_id: int, status: str = "queued", **changes) -> EmailRecord:
     record = EmailRecord(
-        record_id, datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc), f"u{record_id} <u@x.invalid>",
-        f"Subject {record_id}", status, None, "order",
+        record_id,
+        datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        f"u{record_id} <u@x.invalid>",
+        f"Subject {record_id}",
+        status,
+        None,
+        "order",
     )
     return replace(record, **changes)
 
@@ -196,7 +208,10 @@ def test_model_cells_live_in_cpp_so_painting_never_calls_python(qtbot):
 def test_sync_appends_in_one_batch_drops_from_the_top_and_rewrites_changed_rows(qtbot):
     model = EmailLogModel([make_record(1), make_record(2)])
     assert [model.index(0, c).data() for c in range(4)] == [
-        "2026-01-02 03:04:05", "u1 <u@x.invalid>", "Subject 1", "queued",
+        "2026-01-02 03:04:05",
+        "u1 <u@x.invalid>",
+        "Subject 1",
+        "queued",
     ]
     assert model.index(0, EmailLogModel.STATUS).data(Qt.ItemDataRole.ToolTipRole) == "queued"
     assert model.index(0, EmailLogModel.SUBJECT).data(Qt.ItemDataRole.ToolTipRole) == "Subject 1"
@@ -213,7 +228,10 @@ def test_sync_appends_in_one_batch_drops_from_the_top_and_rewrites_changed_rows(
     assert inserted == [(2, 3)] and removed == []
     assert changed == {1, 2, 3}  # the status of 1; 2 and 3 are the new rows being filled
     assert [model.index(r, EmailLogModel.STATUS).data() for r in range(4)] == [
-        "queued", "sent", "queued", "queued",
+        "queued",
+        "sent",
+        "queued",
+        "queued",
     ]
 
     # The message is built: raw bytes alone change nothing shown.
@@ -229,7 +247,11 @@ def test_sync_appends_in_one_batch_drops_from_the_top_and_rewrites_changed_rows(
     assert removed == [(0, 1)] and inserted == [(2, 2)] and changed == {2}  # the new row
     assert [r.id for r in model.records()] == [3, 4, 5]
     assert [model.index(r, EmailLogModel.SUBJECT).data() for r in range(3)] == [
-        "Subject 3", "Subject 4", "Subject 5",
+        "Subject 3",
+        "Subject 4",
+        "Subject 5",
     ]
-    assert model.index(2, EmailLogModel.STATUS).data(Qt.ItemDataRole.ToolTipRole) == "failed: refused"
+    assert (
+        model.index(2, EmailLogModel.STATUS).data(Qt.ItemDataRole.ToolTipRole) == "failed: refused"
+    )
     assert resets == []

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QModelIndex, QSettings, Qt
 from PySide6.QtGui import QBrush, QStandardItemModel
-from sqlalchemy import select
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTreeView,
 )
+from sqlalchemy import select
 
 from storeapp.domain import dispatch
 from storeapp.domain.dispatch import ReceiverCall, SendRecord, Signal
@@ -81,24 +81,28 @@ def sends(model: TimelineModel, signal: str | None = None) -> list[dict[str, Any
         children = []
         for child in range(model.rowCount(parent)):
             texts = [model.index(child, c, parent).data() for c in range(model.columnCount())]
-            children.append({
-                "receiver": texts[TimelineModel.NAME],
-                "plugin": texts[TimelineModel.SOURCE],
-                "duration": texts[TimelineModel.DURATION],
-                "status": texts[TimelineModel.STATUS],
-                "details": texts[TimelineModel.DETAILS],
-                "row": child,
-            })
-        out.append({
-            "row": row,
-            "time": cells[TimelineModel.TIME],
-            "signal": cells[TimelineModel.NAME],
-            "sender": cells[TimelineModel.SOURCE],
-            "duration": cells[TimelineModel.DURATION],
-            "outcome": cells[TimelineModel.STATUS],
-            "kwargs": cells[TimelineModel.DETAILS],
-            "children": children,
-        })
+            children.append(
+                {
+                    "receiver": texts[TimelineModel.NAME],
+                    "plugin": texts[TimelineModel.SOURCE],
+                    "duration": texts[TimelineModel.DURATION],
+                    "status": texts[TimelineModel.STATUS],
+                    "details": texts[TimelineModel.DETAILS],
+                    "row": child,
+                }
+            )
+        out.append(
+            {
+                "row": row,
+                "time": cells[TimelineModel.TIME],
+                "signal": cells[TimelineModel.NAME],
+                "sender": cells[TimelineModel.SOURCE],
+                "duration": cells[TimelineModel.DURATION],
+                "outcome": cells[TimelineModel.STATUS],
+                "kwargs": cells[TimelineModel.DETAILS],
+                "children": children,
+            }
+        )
     return out
 
 
@@ -128,8 +132,16 @@ def wiring(window: Any) -> dict[str, dict[str, Any]]:
             name, plugin, sender, ref, when, uid = (
                 model.index(r, c, parent).data() for c in range(model.columnCount())
             )
-            receivers.append({"name": name, "plugin": plugin, "sender": sender,
-                              "ref": ref, "when": when, "uid": uid})
+            receivers.append(
+                {
+                    "name": name,
+                    "plugin": plugin,
+                    "sender": sender,
+                    "ref": ref,
+                    "when": when,
+                    "uid": uid,
+                }
+            )
         out[parent.data()] = {
             "flag": model.index(row, 1).data(),
             "empty": bool(parent.data(NO_RECEIVERS_ROLE)),
@@ -193,10 +205,16 @@ def test_the_inspector_is_on_by_default_with_its_dock_and_observer(window: Any) 
     assert record.enabled and record.title == "Signal inspector"
     assert find(window, QDockWidget, "signalInspectorDock").isVisible()
     assert dispatch.get_observer() is inspector(window)._observer
-    for cls, name in ((QComboBox, "inspectorSignalFilter"), (QComboBox, "inspectorPluginFilter"),
-                      (QPushButton, "inspectorPause"), (QPushButton, "inspectorClear"),
-                      (QPushButton, "inspectorExport"), (QPlainTextEdit, "inspectorTraceback"),
-                      (QTreeView, "inspectorWiring"), (QTreeView, "inspectorTimeline")):
+    for cls, name in (
+        (QComboBox, "inspectorSignalFilter"),
+        (QComboBox, "inspectorPluginFilter"),
+        (QPushButton, "inspectorPause"),
+        (QPushButton, "inspectorClear"),
+        (QPushButton, "inspectorExport"),
+        (QPlainTextEdit, "inspectorTraceback"),
+        (QTreeView, "inspectorWiring"),
+        (QTreeView, "inspectorTimeline"),
+    ):
         find(window, cls, name)
     assert find(window, QPushButton, "inspectorPause").isCheckable()
 
@@ -207,32 +225,66 @@ def test_the_inspector_is_on_by_default_with_its_dock_and_observer(window: Any) 
 def test_the_wiring_view_lists_every_signal_with_its_receivers(qtbot: Any, window: Any) -> None:
     qtbot.waitUntil(lambda: wiring_caught_up(window))
     view = wiring(window)
-    assert list(view) == ["pre_save", "post_save", "pre_delete", "post_delete", "user_registered",
-                          "order_created", "order_cancelled", "plugin_state_changed", "receiver_failed"]
+    assert list(view) == [
+        "pre_save",
+        "post_save",
+        "pre_delete",
+        "post_delete",
+        "user_registered",
+        "order_created",
+        "order_cancelled",
+        "plugin_state_changed",
+        "receiver_failed",
+    ]
 
     welcome = [r for r in view["user_registered"]["receivers"] if r["plugin"] == "email_log"]
-    assert welcome == [{
-        "name": "storeapp.listeners.email_log.EmailLogPlugin._on_user_registered",
-        "plugin": "email_log", "sender": "any", "ref": "strong", "when": "on commit",
-        "uid": "email_log:storeapp.listeners.email_log.EmailLogPlugin._on_user_registered:None",
-    }]
+    assert welcome == [
+        {
+            "name": "storeapp.listeners.email_log.EmailLogPlugin._on_user_registered",
+            "plugin": "email_log",
+            "sender": "any",
+            "ref": "strong",
+            "when": "on commit",
+            "uid": "email_log:storeapp.listeners.email_log.EmailLogPlugin._on_user_registered:None",
+        }
+    ]
     by_name = {r["name"]: r for r in view["order_created"]["receivers"]}
-    assert by_name["storeapp.listeners.email_log.EmailLogPlugin._on_order_created"]["when"] == "on commit"
+    assert (
+        by_name["storeapp.listeners.email_log.EmailLogPlugin._on_order_created"]["when"]
+        == "on commit"
+    )
     core = by_name["storeapp.listeners.core.on_order_created"]
-    assert (core["plugin"], core["when"], core["uid"]) == ("core", "immediate", "core.on_order_created")
-    assert by_name["storeapp.listeners.analytics.AnalyticsPlugin._on_order_created"]["sender"] == "Order"
+    assert (core["plugin"], core["when"], core["uid"]) == (
+        "core",
+        "immediate",
+        "core.on_order_created",
+    )
+    assert (
+        by_name["storeapp.listeners.analytics.AnalyticsPlugin._on_order_created"]["sender"]
+        == "Order"
+    )
     ui = by_name["storeapp.ui.main_window.MainWindow._on_orders_changed"]
     assert (ui["plugin"], ui["ref"], ui["uid"]) == ("window", "weak", "ui.orders")
 
-    customer_for_user = [r for r in view["post_save"]["receivers"]
-                         if r["name"] == "storeapp.listeners.core.create_customer_for_new_user"]
+    customer_for_user = [
+        r
+        for r in view["post_save"]["receivers"]
+        if r["name"] == "storeapp.listeners.core.create_customer_for_new_user"
+    ]
     assert customer_for_user and customer_for_user[0]["sender"] == "User"
     assert customer_for_user[0]["plugin"] == "core"
-    assert {"inspector", "window"} <= {r["plugin"] for r in view["plugin_state_changed"]["receivers"]}
+    assert {"inspector", "window"} <= {
+        r["plugin"] for r in view["plugin_state_changed"]["receivers"]
+    }
     assert "plugin manager" in {r["plugin"] for r in view["receiver_failed"]["receivers"]}
 
     # Nobody listens to pre_save: flagged, in grey.
-    assert view["pre_save"] == {**view["pre_save"], "flag": "no receivers", "empty": True, "receivers": []}
+    assert view["pre_save"] == {
+        **view["pre_save"],
+        "flag": "no receivers",
+        "empty": True,
+        "receivers": [],
+    }
     assert view["pre_save"]["foreground"] is not None
     assert view["order_created"]["flag"] == f"{len(by_name)} receivers"
     assert not view["order_created"]["empty"] and view["order_created"]["foreground"] is None
@@ -243,7 +295,9 @@ def test_the_wiring_view_follows_plugins_being_toggled(qtbot: Any, window: Any) 
     qtbot.waitUntil(lambda: email_receiver in receiver_names(window, "order_created"))
     window.set_plugin_enabled("email_log", False)
     qtbot.waitUntil(lambda: email_receiver not in receiver_names(window, "order_created"))
-    assert not any(r["plugin"] == "email_log" for s in wiring(window).values() for r in s["receivers"])
+    assert not any(
+        r["plugin"] == "email_log" for s in wiring(window).values() for r in s["receivers"]
+    )
     window.set_plugin_enabled("email_log", True)
     qtbot.waitUntil(lambda: email_receiver in receiver_names(window, "order_created"))
     assert any(r["plugin"] == "email_log" for r in wiring(window)["user_registered"]["receivers"])
@@ -255,15 +309,23 @@ def test_the_refresh_button_shows_what_is_connected_now(qtbot: Any, window: Any)
     try:
         assert audit_rows(window) == []
         click(qtbot, window, "inspectorWiringRefresh")  # no waiting: the button does it now
-        assert audit_rows(window) == [{
-            "name": f"{__name__}.audit", "plugin": "", "sender": "Product",
-            "ref": "strong", "when": "immediate", "uid": "test.audit",
-        }]
+        assert audit_rows(window) == [
+            {
+                "name": f"{__name__}.audit",
+                "plugin": "",
+                "sender": "Product",
+                "ref": "strong",
+                "when": "immediate",
+                "uid": "test.audit",
+            }
+        ]
     finally:
         post_save.disconnect(sender=Product, dispatch_uid="test.audit")
 
 
-def test_the_wiring_view_follows_receivers_connected_outside_plugins(qtbot: Any, window: Any) -> None:
+def test_the_wiring_view_follows_receivers_connected_outside_plugins(
+    qtbot: Any, window: Any
+) -> None:
     qtbot.waitUntil(lambda: wiring_caught_up(window))
     assert wiring(window)["pre_save"]["empty"]
     post_save.connect(audit, sender=Product, weak=False, dispatch_uid="test.audit")
@@ -284,7 +346,11 @@ def test_expanding_a_send_in_the_view_writes_its_receiver_rows(qtbot: Any, windo
     view = find(window, QTreeView, "inspectorTimeline")
 
     def order_row() -> int:
-        rows = [r for r in range(model.rowCount()) if model.index(r, TimelineModel.NAME).data() == "order_created"]
+        rows = [
+            r
+            for r in range(model.rowCount())
+            if model.index(r, TimelineModel.NAME).data() == "order_created"
+        ]
         return rows[0] if rows else -1
 
     qtbot.waitUntil(lambda: order_row() >= 0)
@@ -295,7 +361,9 @@ def test_expanding_a_send_in_the_view_writes_its_receiver_rows(qtbot: Any, windo
     assert model.index(0, TimelineModel.NAME, send).data() == TimelineModel.PLACEHOLDER
     view.expand(send)
     assert model.children_loaded(send.row())
-    receivers = [model.index(r, TimelineModel.NAME, send).data() for r in range(model.rowCount(send))]
+    receivers = [
+        model.index(r, TimelineModel.NAME, send).data() for r in range(model.rowCount(send))
+    ]
     assert len(receivers) == 6 and any(r.endswith("core.on_order_created") for r in receivers)
     assert model.call_at(model.index(0, 0, send)) is model.record_at(send).calls[0]
 
@@ -304,8 +372,11 @@ def test_an_order_is_one_send_with_a_child_per_receiver(qtbot: Any, window: Any)
     customer(qtbot, window)
     place_order(qtbot, window)
     model = timeline(window)
-    qtbot.waitUntil(lambda: len(sends(model, "order_created")) == 1
-                    and settled(sends(model, "order_created")[0]))
+    qtbot.waitUntil(
+        lambda: (
+            len(sends(model, "order_created")) == 1 and settled(sends(model, "order_created")[0])
+        )
+    )
     qtbot.waitUntil(lambda: all(settled(s) for s in sends(model)))
     send = sends(model, "order_created")[0]
     order = window.store.list_orders()[0]
@@ -320,9 +391,11 @@ def test_an_order_is_one_send_with_a_child_per_receiver(qtbot: Any, window: Any)
     assert float(core["duration"]) >= 0
     email = child(send, "EmailLogPlugin._on_order_created")
     assert (email["plugin"], email["status"]) == ("email_log", "ran after commit")
-    for suffix, plugin in (("InventoryPlugin._mark_dirty", "inventory"),
-                           ("AnalyticsPlugin._on_order_created", "analytics"),
-                           ("MainWindow._on_orders_changed", "window")):
+    for suffix, plugin in (
+        ("InventoryPlugin._mark_dirty", "inventory"),
+        ("AnalyticsPlugin._on_order_created", "analytics"),
+        ("MainWindow._on_orders_changed", "window"),
+    ):
         call = child(send, suffix)
         assert (call["plugin"], call["status"]) == (plugin, "ran after commit"), suffix
         assert call["duration"] != ""
@@ -335,7 +408,10 @@ def test_an_order_is_one_send_with_a_child_per_receiver(qtbot: Any, window: Any)
     others = [s for s in sends(model, "post_save") if s["sender"] != "User"]
     assert others
     for saved in others:
-        assert child(saved, "create_customer_for_new_user")["status"] == "skipped: sender filter (User)"
+        assert (
+            child(saved, "create_customer_for_new_user")["status"]
+            == "skipped: sender filter (User)"
+        )
     (user_saved,) = [s for s in sends(model, "post_save") if s["sender"] == "User"]
     assert child(user_saved, "create_customer_for_new_user")["status"] == "ok"
     registered = sends(model, "user_registered")
@@ -343,17 +419,23 @@ def test_an_order_is_one_send_with_a_child_per_receiver(qtbot: Any, window: Any)
     assert child(registered[0], "_on_user_registered")["status"] == "ran after commit"
 
 
-def test_deferred_receivers_show_as_deferred_then_as_ran_after_commit(qtbot: Any, window: Any) -> None:
+def test_deferred_receivers_show_as_deferred_then_as_ran_after_commit(
+    qtbot: Any, window: Any
+) -> None:
     model = timeline(window)
     product = window.store.list_products()[0]
     changed: list[tuple[int, bool]] = []
     model.dataChanged.connect(
         lambda top_left, *_: changed.append(
-            (top_left.parent().row(), True) if top_left.parent().isValid() else (top_left.row(), False)
+            (top_left.parent().row(), True)
+            if top_left.parent().isValid()
+            else (top_left.row(), False)
         )
     )
     with dispatch.transaction_scope():
-        post_save.send_robust(Product, instance=product, created=False, raw=False, update_fields=None)
+        post_save.send_robust(
+            Product, instance=product, created=False, raw=False, update_fields=None
+        )
         # The event loop runs (the coalesced flush) while the transaction is open.
         qtbot.waitUntil(lambda: any(s["sender"] == "Product" for s in sends(model, "post_save")))
         send = sends(model, "post_save")[-1]
@@ -374,13 +456,20 @@ def test_a_rollback_shows_the_deferred_receivers_dropped(qtbot: Any, window: Any
     product = window.store.list_products()[0]
     with pytest.raises(RuntimeError, match="card declined"):
         with dispatch.transaction_scope():
-            post_save.send_robust(Product, instance=product, created=False, raw=False, update_fields=None)
+            post_save.send_robust(
+                Product, instance=product, created=False, raw=False, update_fields=None
+            )
             raise RuntimeError("card declined")
-    qtbot.waitUntil(lambda: any(s["outcome"] == "2 dropped by rollback" for s in sends(model, "post_save")))
+    qtbot.waitUntil(
+        lambda: any(s["outcome"] == "2 dropped by rollback" for s in sends(model, "post_save"))
+    )
     send = sends(model, "post_save")[-1]
     assert child(send, "InventoryPlugin._mark_dirty")["status"] == "dropped by rollback"
     assert child(send, "MainWindow._on_products_changed")["status"] == "dropped by rollback"
-    assert model.index(send["row"], TimelineModel.STATUS).data(Qt.ItemDataRole.BackgroundRole) is not None
+    assert (
+        model.index(send["row"], TimelineModel.STATUS).data(Qt.ItemDataRole.BackgroundRole)
+        is not None
+    )
 
 
 def test_an_out_of_stock_checkout_sends_no_order_created_at_all(qtbot: Any, window: Any) -> None:
@@ -403,7 +492,9 @@ def test_an_out_of_stock_checkout_sends_no_order_created_at_all(qtbot: Any, wind
     assert not any(r.signal == "order_created" for r in inspector(window).buffer.records())
 
 
-def test_a_failing_receiver_shows_its_error_and_its_traceback_on_click(qtbot: Any, window: Any) -> None:
+def test_a_failing_receiver_shows_its_error_and_its_traceback_on_click(
+    qtbot: Any, window: Any
+) -> None:
     def boom(sender: Any, order: Any, **kwargs: Any) -> None:
         raise RuntimeError(f"boom for order #{order.id}")
 
@@ -433,7 +524,9 @@ def test_a_failing_receiver_shows_its_error_and_its_traceback_on_click(qtbot: An
     view.scrollTo(index)
     pane = find(window, QPlainTextEdit, "inspectorTraceback")
     assert "Traceback" not in pane.toPlainText()
-    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.visualRect(index).center())
+    qtbot.mouseClick(
+        view.viewport(), Qt.MouseButton.LeftButton, pos=view.visualRect(index).center()
+    )
     text = pane.toPlainText()
     assert "Traceback (most recent call last)" in text
     assert f"RuntimeError: boom for order #{order.id}" in text
@@ -451,10 +544,17 @@ def test_a_disabled_plugin_shows_as_skipped_in_each_send_it_would_have_heard(
     qtbot.waitUntil(lambda: len(sends(model, "order_created")) == 1)
     send = sends(model, "order_created")[0]
     analytics = child(send, "AnalyticsPlugin")
-    assert analytics == {**analytics, "plugin": "analytics", "status": "skipped: plugin disabled",
-                         "duration": "", "details": ""}
-    assert not any(c["receiver"].endswith("_on_order_created") and c["plugin"] == "analytics"
-                   for c in send["children"])
+    assert analytics == {
+        **analytics,
+        "plugin": "analytics",
+        "status": "skipped: plugin disabled",
+        "duration": "",
+        "details": "",
+    }
+    assert not any(
+        c["receiver"].endswith("_on_order_created") and c["plugin"] == "analytics"
+        for c in send["children"]
+    )
     window.set_plugin_enabled("analytics", True)
     place_order(qtbot, window)
     qtbot.waitUntil(lambda: len(sends(model, "order_created")) == 2)
@@ -476,7 +576,9 @@ def test_filters_by_signal_and_by_plugin(qtbot: Any, window: Any) -> None:
     signal_filter.setCurrentIndex(signal_filter.findData("order_created"))
     assert [s["signal"] for s in sends(model)] == ["order_created"]
     marker.send_robust("test", n=1)  # arrives while filtered: not shown
-    qtbot.waitUntil(lambda: plugin.buffer.pending_count() == 0 and plugin.buffer.records()[-1].signal == MARKER)
+    qtbot.waitUntil(
+        lambda: plugin.buffer.pending_count() == 0 and plugin.buffer.records()[-1].signal == MARKER
+    )
     assert [s["signal"] for s in sends(model)] == ["order_created"]
 
     signal_filter.setCurrentIndex(0)
@@ -504,8 +606,12 @@ def test_pause_freezes_the_view_and_resume_catches_up(qtbot: Any, window: Any) -
     for n in range(1, 6):
         marker.send_robust("test", n=n)
     # Still recorded while paused...
-    qtbot.waitUntil(lambda: plugin.buffer.pending_count() == 0
-                    and [r.kwargs for r in plugin.buffer.records()][-5:] == [f"n={n}" for n in range(1, 6)])
+    qtbot.waitUntil(
+        lambda: (
+            plugin.buffer.pending_count() == 0
+            and [r.kwargs for r in plugin.buffer.records()][-5:] == [f"n={n}" for n in range(1, 6)]
+        )
+    )
     # ...but the view is frozen.
     assert model.rowCount() == rows and markers(model) == ["n=0"]
     assert find(window, QLabel, "inspectorCount").text().startswith("Paused, 5 new")
@@ -547,7 +653,10 @@ def test_export_writes_one_json_line_per_send_with_its_calls(
     assert [s["seq"] for s in sent] == [r.seq for r in inspector(window).buffer.records()]
     (order,) = [s for s in sent if s["signal"] == "order_created"]
     calls = {c["receiver"].rsplit(".", 1)[-1]: c for c in order["calls"]}
-    assert (calls["on_order_created"]["plugin"], calls["on_order_created"]["status"]) == ("core", "ok")
+    assert (calls["on_order_created"]["plugin"], calls["on_order_created"]["status"]) == (
+        "core",
+        "ok",
+    )
     assert calls["_on_order_created"]["status"] == "ran after commit"
     assert calls["_on_order_created"]["on_commit"] is True
     assert calls["boom"]["status"] == "error" and calls["boom"]["error"] == "ValueError: no printer"
@@ -556,7 +665,9 @@ def test_export_writes_one_json_line_per_send_with_its_calls(
     assert order["kwargs"].startswith("order=<Order id=")
 
     chosen = tmp_path / "from-the-button.jsonl"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(chosen), "")))
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(chosen), ""))
+    )
     click(qtbot, window, "inspectorExport")
     assert len(chosen.read_text(encoding="utf-8").splitlines()) >= count
 
@@ -574,7 +685,8 @@ def test_the_ring_buffer_is_bounded_by_the_setting_and_memory_stays_flat(
     assert plugin.buffer.maxlen == 50
     inserts: list[int] = []
     model.rowsInserted.connect(
-        lambda parent, first, last: None if parent.isValid() else inserts.append(last - first + 1))
+        lambda parent, first, last: None if parent.isValid() else inserts.append(last - first + 1)
+    )
 
     def alive_markers() -> int:
         gc.collect()
@@ -599,14 +711,17 @@ def test_the_ring_buffer_is_bounded_by_the_setting_and_memory_stays_flat(
     assert alive_markers() == after_200  # flat
 
 
-def test_a_long_timeline_shows_the_newest_sends_and_updates_less_often(qtbot: Any, window: Any) -> None:
+def test_a_long_timeline_shows_the_newest_sends_and_updates_less_often(
+    qtbot: Any, window: Any
+) -> None:
     plugin = inspector(window)
     model = timeline(window)
     assert (plugin.buffer.maxlen, plugin.view_rows) == (10_000, 2_000)
     assert plugin.view_interval() == pytest.approx(0.05)  # a short timeline: every flush
     batches: list[int] = []
     model.rowsInserted.connect(
-        lambda parent, first, last: None if parent.isValid() else batches.append(last - first + 1))
+        lambda parent, first, last: None if parent.isValid() else batches.append(last - first + 1)
+    )
     for n in range(6000):
         marker.send_robust("test", n=n)
     qtbot.waitUntil(lambda: "n=5999" in markers(model))
@@ -631,7 +746,9 @@ def test_a_long_timeline_shows_the_newest_sends_and_updates_less_often(qtbot: An
     assert model.rowCount() == 5000 and plugin.buffer.pending_count() == 0
 
 
-def test_the_timeline_model_passes_the_model_tester(qtbot: Any, qtmodeltester: Any, window: Any) -> None:
+def test_the_timeline_model_passes_the_model_tester(
+    qtbot: Any, qtmodeltester: Any, window: Any
+) -> None:
     def boom(sender: Any, **kwargs: Any) -> None:
         raise RuntimeError("boom")
 
@@ -663,16 +780,35 @@ def test_the_timeline_model_passes_the_model_tester(qtbot: Any, qtmodeltester: A
 
 #: What a view calls while it lays out and paints: a Python override of any of
 #: them makes each call wait for the GIL while a worker thread runs Python.
-VIEW_VIRTUALS = ("data", "multiData", "index", "parent", "sibling", "rowCount", "columnCount",
-                 "hasChildren", "flags", "headerData", "canFetchMore")
+VIEW_VIRTUALS = (
+    "data",
+    "multiData",
+    "index",
+    "parent",
+    "sibling",
+    "rowCount",
+    "columnCount",
+    "hasChildren",
+    "flags",
+    "headerData",
+    "canFetchMore",
+)
 
 
 def make_record(seq: int, *calls: ReceiverCall) -> SendRecord:
-    return SendRecord(seq, 1_700_000_000.25, "order_created", "Order", f"order=<Order id={seq}>",
-                      True, "worker", list(calls))
+    return SendRecord(
+        seq,
+        1_700_000_000.25,
+        "order_created",
+        "Order",
+        f"order=<Order id={seq}>",
+        True,
+        "worker",
+        list(calls),
+    )
 
 
-def cell_values(model: TimelineModel, parent: QModelIndex = QModelIndex()) -> list[Any]:  # noqa: B008
+def cell_values(model: TimelineModel, parent: QModelIndex = QModelIndex()) -> list[Any]:
     """Every role's value of every cell, children included."""
     values = []
     for row in range(model.rowCount(parent)):
@@ -686,10 +822,18 @@ def test_the_timeline_model_keeps_plain_values_in_cpp_cells(qtbot: Any) -> None:
     assert issubclass(TimelineModel, CellModel)
     for name in VIEW_VIRTUALS:
         assert getattr(TimelineModel, name) is getattr(QStandardItemModel, name), name
-    failed = ReceiverCall("app.boom", "app", "error", duration=0.001, error="RuntimeError: boom",
-                          traceback="Traceback (most recent call last):\nRuntimeError: boom\n")
+    failed = ReceiverCall(
+        "app.boom",
+        "app",
+        "error",
+        duration=0.001,
+        error="RuntimeError: boom",
+        traceback="Traceback (most recent call last):\nRuntimeError: boom\n",
+    )
     buffer = SendBuffer(10)
-    buffer.push(make_record(1, ReceiverCall("app.ok", "app", "ok", duration=0.0005, result="None"), failed))
+    buffer.push(
+        make_record(1, ReceiverCall("app.ok", "app", "ok", duration=0.0005, result="None"), failed)
+    )
     buffer.push(make_record(2))
     buffer.drain()
     model = TimelineModel(lambda module: "shop" if module == "app" else "")
@@ -705,28 +849,64 @@ def test_the_timeline_model_keeps_plain_values_in_cpp_cells(qtbot: Any) -> None:
     send_name = model.index(0, TimelineModel.NAME)
     call_name = model.index(1, TimelineModel.NAME, model.index(0, 0))
     assert [model.index(0, c).data() for c in range(6)] == [
-        format_time(1_700_000_000.25), "order_created", "Order", "1.500", "1 failed", "order=<Order id=1>",
+        format_time(1_700_000_000.25),
+        "order_created",
+        "Order",
+        "1.500",
+        "1 failed",
+        "order=<Order id=1>",
     ]
     assert [model.index(1, c, model.index(0, 0)).data() for c in range(6)] == [
-        "", "app.boom", "shop", "1.000", "error", "RuntimeError: boom",
+        "",
+        "app.boom",
+        "shop",
+        "1.000",
+        "error",
+        "RuntimeError: boom",
     ]
-    assert (send.data(STATUS_ROLE), send.data(SEQ_ROLE), send.data(PLUGIN_ROLE)) == ("1 failed", 1, "")
+    assert (send.data(STATUS_ROLE), send.data(SEQ_ROLE), send.data(PLUGIN_ROLE)) == (
+        "1 failed",
+        1,
+        "",
+    )
     assert send.data(TRACEBACK_ROLE) is None
-    assert (call.data(STATUS_ROLE), call.data(SEQ_ROLE), call.data(PLUGIN_ROLE)) == ("error", 1, "shop")
+    assert (call.data(STATUS_ROLE), call.data(SEQ_ROLE), call.data(PLUGIN_ROLE)) == (
+        "error",
+        1,
+        "shop",
+    )
     assert call.data(TRACEBACK_ROLE) == failed.traceback
-    assert call_name.data(Qt.ItemDataRole.ToolTipRole) == "RuntimeError: boom\n(click to see the traceback)"
+    assert (
+        call_name.data(Qt.ItemDataRole.ToolTipRole)
+        == "RuntimeError: boom\n(click to see the traceback)"
+    )
     assert call_name.siblingAtColumn(TimelineModel.STATUS).data(Qt.ItemDataRole.ToolTipRole) == (
-        "RuntimeError: boom\n(click to see the traceback)")
-    assert send_name.data(Qt.ItemDataRole.ToolTipRole) == "#1 order_created from Order, thread worker, send_robust"
-    assert model.index(0, TimelineModel.DETAILS).data(Qt.ItemDataRole.ToolTipRole) == "order=<Order id=1>"
+        "RuntimeError: boom\n(click to see the traceback)"
+    )
+    assert (
+        send_name.data(Qt.ItemDataRole.ToolTipRole)
+        == "#1 order_created from Order, thread worker, send_robust"
+    )
+    assert (
+        model.index(0, TimelineModel.DETAILS).data(Qt.ItemDataRole.ToolTipRole)
+        == "order=<Order id=1>"
+    )
     for index in (send, call):
         assert index.data(Qt.ItemDataRole.BackgroundRole) is not None
         assert not model.flags(index) & Qt.ItemFlag.ItemIsEditable
-    assert model.index(1, TimelineModel.STATUS).data(Qt.ItemDataRole.ForegroundRole) is not None  # no receivers
+    assert (
+        model.index(1, TimelineModel.STATUS).data(Qt.ItemDataRole.ForegroundRole) is not None
+    )  # no receivers
     assert model.index(0, TimelineModel.DURATION).data(Qt.ItemDataRole.TextAlignmentRole) == RIGHT
-    assert model.headerData(TimelineModel.DURATION, Qt.Orientation.Horizontal,
-                            Qt.ItemDataRole.TextAlignmentRole) == RIGHT
-    assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(6)] == list(TimelineModel.COLUMNS)
+    assert (
+        model.headerData(
+            TimelineModel.DURATION, Qt.Orientation.Horizontal, Qt.ItemDataRole.TextAlignmentRole
+        )
+        == RIGHT
+    )
+    assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(6)] == list(
+        TimelineModel.COLUMNS
+    )
 
     assert model.record_at(call) is model.record_at(send) is model.records()[0]
     assert model.call_at(call) is failed and model.call_at(send) is None
@@ -745,36 +925,57 @@ def test_sync_batches_its_changes_and_rewrites_only_what_changed(qtbot: Any) -> 
     # A send's receivers are written when it is first expanded; until then a
     # placeholder row gives it its expand arrow.
     placeholder = model.index(0, TimelineModel.NAME, model.index(1, 0))
-    assert model.rowCount(model.index(1, 0)) == 1 and placeholder.data() == TimelineModel.PLACEHOLDER
+    assert (
+        model.rowCount(model.index(1, 0)) == 1 and placeholder.data() == TimelineModel.PLACEHOLDER
+    )
     assert model.call_at(placeholder) is None and not model.children_loaded(1)
     model.load_children(model.index(1, 0))
     assert model.children_loaded(1) and model.rowCount(model.index(1, 0)) == 1
     assert model.index(0, TimelineModel.NAME, model.index(1, 0)).data() == "app.later"
     events: list[tuple[str, int, int, int]] = []
-    model.rowsRemoved.connect(lambda parent, first, last: events.append(("removed", parent.row(), first, last)))
-    model.rowsInserted.connect(lambda parent, first, last: events.append(("inserted", parent.row(), first, last)))
+    model.rowsRemoved.connect(
+        lambda parent, first, last: events.append(("removed", parent.row(), first, last))
+    )
+    model.rowsInserted.connect(
+        lambda parent, first, last: events.append(("inserted", parent.row(), first, last))
+    )
     changed: list[tuple[int, int]] = []
-    model.dataChanged.connect(lambda top_left, *_: changed.append((top_left.parent().row(), top_left.row())))
+    model.dataChanged.connect(
+        lambda top_left, *_: changed.append((top_left.parent().row(), top_left.row()))
+    )
 
     # The deferred receiver ran and the send gained a call; a new send comes,
     # over the 3 rows shown: the oldest goes.
     later.status, later.duration, later.result = "ran after commit", 0.002, "None"
     buffer.records()[1].calls.append(ReceiverCall("app.off", "app", SKIPPED_PLUGIN_DISABLED))
     buffer.touch(1)
-    buffer.push(make_record(3, ReceiverCall("app.a", "app", "ok"), ReceiverCall("app.b", "app", "ok")))
+    buffer.push(
+        make_record(3, ReceiverCall("app.a", "app", "ok"), ReceiverCall("app.b", "app", "ok"))
+    )
     drained = buffer.drain()
     assert model.sync(buffer, drained.updated) == (1, 1)
     assert [r.seq for r in model.records()] == [1, 2, 3]
-    assert events == [("removed", -1, 0, 0), ("inserted", 0, 1, 1), ("inserted", -1, 2, 2), ("inserted", 2, 0, 0)]
+    assert events == [
+        ("removed", -1, 0, 0),
+        ("inserted", 0, 1, 1),
+        ("inserted", -1, 2, 2),
+        ("inserted", 2, 0, 0),
+    ]
     # The send that changed and the new one being filled; not the send in between.
     assert {row for parent, row in changed if parent == -1} == {0, 2}
-    assert {row for parent, row in changed if parent == 0} == {0, 1}  # the call that ran, the new one
+    assert {row for parent, row in changed if parent == 0} == {
+        0,
+        1,
+    }  # the call that ran, the new one
     assert {parent for parent, _row in changed} == {-1, 0, 2}  # 2: its placeholder
     sent = model.index(0, 0)
     assert model.index(0, TimelineModel.STATUS).data() == "ok"
-    assert model.index(0, TimelineModel.STATUS).data(Qt.ItemDataRole.ForegroundRole) is None  # not blue any more
+    assert (
+        model.index(0, TimelineModel.STATUS).data(Qt.ItemDataRole.ForegroundRole) is None
+    )  # not blue any more
     assert [model.index(r, TimelineModel.STATUS, sent).data() for r in range(2)] == [
-        "ran after commit", SKIPPED_PLUGIN_DISABLED,
+        "ran after commit",
+        SKIPPED_PLUGIN_DISABLED,
     ]
     assert model.index(0, TimelineModel.DURATION, sent).data() == "2.000"
     assert model.call_at(model.index(1, 0, sent)).receiver == "app.off"
@@ -818,8 +1019,13 @@ def test_a_password_never_shows_in_the_timeline_the_wiring_or_the_export(
     register(qtbot, window, "grace", "grace@example.com", secret)
     place_order(qtbot, window)
     model = timeline(window)
-    qtbot.waitUntil(lambda: order_settled(model) and bool(sends(model, "user_registered"))
-                    and all(settled(s) for s in sends(model)))
+    qtbot.waitUntil(
+        lambda: (
+            order_settled(model)
+            and bool(sends(model, "user_registered"))
+            and all(settled(s) for s in sends(model))
+        )
+    )
     assert window.store.authenticate("grace", secret) is not None
     with window.store.engine.connect() as conn:
         hashed = conn.scalar(select(User.password_hash).where(User.username == "grace"))
@@ -828,7 +1034,7 @@ def test_a_password_never_shows_in_the_timeline_the_wiring_or_the_export(
     texts: list[str] = []
     roles = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole)
 
-    def walk(m: Any, parent: QModelIndex = QModelIndex()) -> None:  # noqa: B008
+    def walk(m: Any, parent: QModelIndex = QModelIndex()) -> None:
         for row in range(m.rowCount(parent)):
             for column in range(m.columnCount(parent)):
                 index = m.index(row, column, parent)
@@ -862,6 +1068,8 @@ def test_sends_from_a_worker_thread_update_the_timeline_on_the_gui_thread(
     qtbot.waitUntil(lambda: all(settled(s) for s in sends(model, "order_created")))
     orders = sends(model, "order_created")
     assert all(s["outcome"] == "ok" for s in orders)
-    assert all(child(s, "EmailLogPlugin._on_order_created")["status"] == "ran after commit" for s in orders)
+    assert all(
+        child(s, "EmailLogPlugin._on_order_created")["status"] == "ran after commit" for s in orders
+    )
     assert witness.events > 0
     assert witness.foreign == []

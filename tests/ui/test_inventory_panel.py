@@ -146,11 +146,17 @@ def test_panel_shows_every_product_with_sku_name_price_and_stock(
 ) -> None:
     assert equals_db(model, store) and len(model.rows()) == 12
     assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(4)] == [
-        "SKU", "Name", "Price", "Stock"
+        "SKU",
+        "Name",
+        "Price",
+        "Stock",
     ]
     row = model.row_of_sku("COF-250")
     assert [model.data(model.index(row, c)) for c in range(4)] == [
-        "COF-250", "Coffee beans 250 g", "7.90", 40
+        "COF-250",
+        "Coffee beans 250 g",
+        "7.90",
+        40,
     ]
     view = plugin.panel.findChild(QTableView, "inventoryTable")  # type: ignore[union-attr]
     assert view is not None and view.model().rowCount() == 12
@@ -241,9 +247,7 @@ def test_updates_never_reset_the_model_so_the_selection_survives(
     model.modelAboutToBeReset.connect(lambda: resets.append(1))
     view = plugin.panel.findChild(QTableView, "inventoryTable")  # type: ignore[union-attr]
     proxy = view.model()
-    mug_row = next(
-        r for r in range(proxy.rowCount()) if proxy.index(r, 0).data() == "MUG-STD"
-    )
+    mug_row = next(r for r in range(proxy.rowCount()) if proxy.index(r, 0).data() == "MUG-STD")
     view.selectionModel().select(
         proxy.index(mug_row, 0),
         QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
@@ -364,8 +368,12 @@ def test_concurrent_orders_from_four_threads_converge_on_the_gui_thread(
 
 
 def test_disabled_panel_ignores_orders_and_catches_up_when_enabled_again(
-    qtbot: Any, plugin: InventoryPlugin, model: InventoryModel, store: Store,
-    user_id: int, bridge: GuiBridge,
+    qtbot: Any,
+    plugin: InventoryPlugin,
+    model: InventoryModel,
+    store: Store,
+    user_id: int,
+    bridge: GuiBridge,
 ) -> None:
     coffee = product(store, "COF-250")
     assert inventory_receivers() == 4  # order_created, order_cancelled, post_save, post_delete
@@ -403,7 +411,11 @@ def test_panel_created_late_shows_what_happened_before_it(
 
 
 def test_a_burst_of_orders_causes_far_fewer_refreshes_than_events(
-    qtbot: Any, plugin: InventoryPlugin, model: InventoryModel, store: Store, user_id: int,
+    qtbot: Any,
+    plugin: InventoryPlugin,
+    model: InventoryModel,
+    store: Store,
+    user_id: int,
 ) -> None:
     events = 200
     bulk = store.add_product("BULK-1", "Bulk item", Decimal("1.00"), 10_000)
@@ -425,7 +437,11 @@ def test_a_burst_of_orders_causes_far_fewer_refreshes_than_events(
 
 
 def test_refreshes_stay_under_20_a_second_while_orders_stream_in(
-    qtbot: Any, plugin: InventoryPlugin, model: InventoryModel, store: Store, user_id: int,
+    qtbot: Any,
+    plugin: InventoryPlugin,
+    model: InventoryModel,
+    store: Store,
+    user_id: int,
 ) -> None:
     events = 100
     bulk = store.add_product("BULK-2", "Bulk item", Decimal("1.00"), 10_000)
@@ -482,15 +498,24 @@ def test_model_cells_live_in_cpp_so_sorting_and_painting_never_call_python(
     row = model.row_of_sku("COF-250")
     assert not model.index(row, InventoryModel.STOCK).flags() & Qt.ItemFlag.ItemIsEditable
     assert [model.data(model.index(row, c), SORT_ROLE) for c in range(4)] == [
-        "cof-250", "coffee beans 250 g", 790, 40
+        "cof-250",
+        "coffee beans 250 g",
+        790,
+        40,
     ]
     right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
     alignment = Qt.ItemDataRole.TextAlignmentRole
     assert [model.data(model.index(row, c), alignment) for c in range(4)] == [
-        None, None, right, right
+        None,
+        None,
+        right,
+        right,
     ]
     assert [model.headerData(c, Qt.Orientation.Horizontal, alignment) for c in range(4)] == [
-        None, None, right, right
+        None,
+        None,
+        right,
+        right,
     ]
     assert model.data(model.index(row, InventoryModel.SKU), STATUS_ROLE) == StockStatus.OK
 

@@ -85,8 +85,11 @@ def test_the_fault_injector_fails_but_orders_and_other_receivers_go_on(
     assert record.error_count == 2 and record.enabled
     qtbot.waitUntil(lambda: "Fault injector failed" in window.statusBar().currentMessage())
     dialog = window.open_plugins_dialog()
-    row = next(r for r in range(dialog.model.rowCount())
-               if dialog.model.record_at(r).name == "fault_injector")
+    row = next(
+        r
+        for r in range(dialog.model.rowCount())
+        if dialog.model.record_at(r).name == "fault_injector"
+    )
     assert dialog.model.index(row, 3).data() == "2"
 
 
@@ -155,8 +158,10 @@ def test_rush_hour_of_2000_orders_keeps_the_window_responsive_and_panels_equal_t
     # Coalesced: at most ~20 redraws a second, not one per order.
     assert redraws <= 20 * elapsed + 5
     assert redraws < 2000 / 4
-    print(f"\nrush hour: {result.rate:.0f} orders/s, max GUI stall {beat.max_gap * 1000:.1f} ms, "
-          f"{redraws} analytics redraws in {elapsed:.1f} s")
+    print(
+        f"\nrush hour: {result.rate:.0f} orders/s, max GUI stall {beat.max_gap * 1000:.1f} ms, "
+        f"{redraws} analytics redraws in {elapsed:.1f} s"
+    )
     # The event loop kept running all along: a window frozen by the burst
     # would show one gap as long as the run. The 50 ms stall target is
     # measured by `make bench` (wall-clock limits do not belong in tests on

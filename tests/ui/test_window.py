@@ -51,15 +51,25 @@ def row_counts(window: Any) -> dict[str, int]:
     from storeapp.domain.models import Base
 
     with window.store.engine.connect() as conn:
-        counts = {t.name: conn.scalar(select(func.count()).select_from(t))
-                  for t in Base.metadata.sorted_tables}
+        counts = {
+            t.name: conn.scalar(select(func.count()).select_from(t))
+            for t in Base.metadata.sorted_tables
+        }
     counts["stock"] = sum(window.store.stock_levels().values())
     return counts
 
 
 def test_the_window_has_every_named_widget_and_dock(window: Any) -> None:
-    for name in ("registerUsername", "registerEmail", "registerPassword", "registerButton",
-                 "productSearch", "addToCartButton", "checkoutButton", "cancelOrderButton"):
+    for name in (
+        "registerUsername",
+        "registerEmail",
+        "registerPassword",
+        "registerButton",
+        "productSearch",
+        "addToCartButton",
+        "checkoutButton",
+        "cancelOrderButton",
+    ):
         assert window.findChild(object, name) is not None, name
     for name in ("productTable", "cartTable", "orderTable"):
         find(window, QTableView, name)
@@ -102,8 +112,9 @@ def test_checkout_updates_history_inventory_email_and_chart(qtbot: Any, window: 
     assert window.order_model.rowCount() == 1
     assert window.order_model.index(0, 0).data() == f"#{orders[0].id}"
     assert window.cart_model.rowCount() == 0
-    qtbot.waitUntil(lambda: plugin(window, "inventory").model.stock_by_sku()["COF-250"]
-                    == stock_before - 2)
+    qtbot.waitUntil(
+        lambda: plugin(window, "inventory").model.stock_by_sku()["COF-250"] == stock_before - 2
+    )
     qtbot.waitUntil(lambda: len(emails(window)) == 2)
     assert f"#{orders[0].id}" in emails(window)[-1].subject
     qtbot.waitUntil(lambda: plugin(window, "analytics").totals()[0] == 1)
@@ -156,7 +167,9 @@ def test_a_bad_registration_shows_a_message_and_writes_nothing(qtbot: Any, windo
     assert row_counts(window) == before
 
 
-def test_an_out_of_stock_checkout_is_a_message_and_the_cart_is_kept(qtbot: Any, window: Any) -> None:
+def test_an_out_of_stock_checkout_is_a_message_and_the_cart_is_kept(
+    qtbot: Any, window: Any
+) -> None:
     register(qtbot, window, "ada", "ada@example.com", PASSWORD)
     add_to_cart(qtbot, window, "MUG-STD", 8)  # all of them
     mug = next(p for p in window.store.list_products() if p.sku == "MUG-STD")
@@ -205,7 +218,9 @@ def test_orders_from_a_worker_thread_update_every_panel_on_the_gui_thread(
     assert witness.foreign == []
 
 
-def test_the_window_models_pass_the_model_tester(qtbot: Any, qtmodeltester: Any, window: Any) -> None:
+def test_the_window_models_pass_the_model_tester(
+    qtbot: Any, qtmodeltester: Any, window: Any
+) -> None:
     register(qtbot, window, "ada", "ada@example.com", PASSWORD)
     add_to_cart(qtbot, window, "COF-250", 1)
     for model in (window.product_model, window.cart_model, window.customer_model):
@@ -253,7 +268,10 @@ def test_a_broken_plugin_is_shown_as_failed_and_the_app_works(
 
     site = tmp_path / "site"
     site.mkdir()
-    make_distribution(site, "throwaway_bad_ready", """
+    make_distribution(
+        site,
+        "throwaway_bad_ready",
+        """
         from storeapp.listeners import ListenerPlugin
 
         class Bad(ListenerPlugin):
@@ -261,8 +279,13 @@ def test_a_broken_plugin_is_shown_as_failed_and_the_app_works(
             title = "Bad ready"
             def ready(self):
                 raise RuntimeError("cannot reach the printer")
-    """, "bad_ready = throwaway_bad_ready:Bad")
-    make_distribution(site, "throwaway_bad_panel", """
+    """,
+        "bad_ready = throwaway_bad_ready:Bad",
+    )
+    make_distribution(
+        site,
+        "throwaway_bad_panel",
+        """
         from storeapp.listeners import ListenerPlugin
 
         class BadPanel(ListenerPlugin):
@@ -270,25 +293,34 @@ def test_a_broken_plugin_is_shown_as_failed_and_the_app_works(
             title = "Bad panel"
             def create_panel(self):
                 raise ValueError("no widget for you")
-    """, "bad_panel = throwaway_bad_panel:BadPanel")
+    """,
+        "bad_panel = throwaway_bad_panel:BadPanel",
+    )
     (site / "throwaway_bad_import.py").write_text("import does_not_exist\n")
     info = site / "throwaway_bad_import-0.1.dist-info"
     info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: throwaway_bad_import\nVersion: 0.1\n")
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: throwaway_bad_import\nVersion: 0.1\n"
+    )
     (info / "entry_points.txt").write_text(
         "[storeapp.listeners]\nbad_import = throwaway_bad_import:Plugin\n"
     )
     # Re-declare the first two in the real group too.
-    for name, entry in (("throwaway_bad_ready", "bad_ready = throwaway_bad_ready:Bad"),
-                        ("throwaway_bad_panel", "bad_panel = throwaway_bad_panel:BadPanel")):
+    for name, entry in (
+        ("throwaway_bad_ready", "bad_ready = throwaway_bad_ready:Bad"),
+        ("throwaway_bad_panel", "bad_panel = throwaway_bad_panel:BadPanel"),
+    ):
         (site / f"{name}-0.1.dist-info" / "entry_points.txt").write_text(
-            f"[storeapp.listeners]\n{entry}\n")
+            f"[storeapp.listeners]\n{entry}\n"
+        )
     monkeypatch.syspath_prepend(str(site))
 
     window = make_window()
-    for name, reason in (("bad_ready", "cannot reach the printer"),
-                         ("bad_panel", "no widget for you"),
-                         ("bad_import", "does_not_exist")):
+    for name, reason in (
+        ("bad_ready", "cannot reach the printer"),
+        ("bad_panel", "no widget for you"),
+        ("bad_import", "does_not_exist"),
+    ):
         record = window.manager.record(name)
         assert record.state == "failed", name
         assert reason in record.error
@@ -327,12 +359,12 @@ def test_closing_the_window_while_a_worker_still_orders_does_not_crash(
 
     def work() -> None:
         try:
-            for i in range(10):
+            for _i in range(10):
                 cart = store.create_cart()
                 store.add_to_cart(cart.id, product.id, 1)
                 store.place_order(cart.id, users[0].user_id)
                 started.set()
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
         finally:
             done.set()

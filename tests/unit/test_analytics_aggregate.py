@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -18,7 +18,7 @@ from storeapp.listeners.analytics import (
     bucket_start,
 )
 
-UTC = timezone.utc
+UTC = UTC
 T0 = datetime(2024, 5, 6, 10, 5, 10, tzinfo=UTC)
 
 

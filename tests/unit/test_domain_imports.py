@@ -14,16 +14,16 @@ import storeapp.domain
 DOMAIN_DIR = Path(storeapp.domain.__file__).parent
 QT_PACKAGES = ("PySide6", "PySide2", "PyQt5", "PyQt6", "shiboken6", "shiboken2")
 
-PROBE = """
+PROBE = f"""
 import json, pkgutil, sys, importlib
 import storeapp.domain
 for info in pkgutil.iter_modules(storeapp.domain.__path__, "storeapp.domain."):
     importlib.import_module(info.name)
-print(json.dumps({
+print(json.dumps({{
     "domain": sorted(m for m in sys.modules if m.startswith("storeapp.domain")),
-    "qt": sorted(m for m in sys.modules if m.split(".")[0] in %r),
-}))
-""" % (QT_PACKAGES,)
+    "qt": sorted(m for m in sys.modules if m.split(".")[0] in {QT_PACKAGES!r}),
+}}))
+"""
 
 
 def test_importing_the_domain_loads_no_qt_module():
@@ -61,4 +61,3 @@ def test_no_domain_source_file_imports_qt():
     offenders = {str(p.relative_to(DOMAIN_DIR)): _qt_imports(p) for p in sources}
 
     assert {name: qt for name, qt in offenders.items() if qt} == {}
-

@@ -29,7 +29,9 @@ from storeapp.listeners.inspector import (
 _seqs = itertools.count(1_000_000)
 
 
-def make_record(signal: str = "thing_happened", *calls: ReceiverCall, seq: int | None = None) -> SendRecord:
+def make_record(
+    signal: str = "thing_happened", *calls: ReceiverCall, seq: int | None = None
+) -> SendRecord:
     return SendRecord(
         seq=next(_seqs) if seq is None else seq,
         time=1_700_000_000.25,
@@ -252,9 +254,17 @@ def test_outcome_names_what_happened() -> None:
 
 
 def test_a_record_becomes_json_with_its_calls() -> None:
-    err = ReceiverCall("m.bad", "m", "error", duration=0.001, error="ValueError: x",
-                       traceback="Traceback (most recent call last):\n...")
-    record = make_record("order_created", ReceiverCall("m.ok", "m", "ok", duration=0.0005, result="None"), err)
+    err = ReceiverCall(
+        "m.bad",
+        "m",
+        "error",
+        duration=0.001,
+        error="ValueError: x",
+        traceback="Traceback (most recent call last):\n...",
+    )
+    record = make_record(
+        "order_created", ReceiverCall("m.ok", "m", "ok", duration=0.0005, result="None"), err
+    )
     data = json.loads(json.dumps(record_to_dict(record, lambda module: f"plugin-of-{module}")))
     assert data["signal"] == "order_created" and data["seq"] == record.seq
     assert data["failed"] is True and data["outcome"] == "1 failed"

@@ -16,7 +16,9 @@ def parsed(message) -> email.message.EmailMessage:
 
 
 def test_a_non_ascii_name_and_body_read_back_exactly() -> None:
-    message = mail.welcome_message(from_address=mail.DEFAULT_FROM, username="José", email="jose@example.com")
+    message = mail.welcome_message(
+        from_address=mail.DEFAULT_FROM, username="José", email="jose@example.com"
+    )
     raw = message.as_bytes()
     assert raw.isascii()  # encoded words and quoted-printable, nothing 8-bit
     back = parsed(message)
@@ -28,8 +30,14 @@ def test_a_non_ascii_name_and_body_read_back_exactly() -> None:
 
 def test_an_ascii_order_is_plain_7bit_text_with_unfolded_headers() -> None:
     lines: list[mail.OrderLine] = [("Coffee beans 250 g", 2, "7.90", "15.80")]
-    message = mail.order_confirmation(from_address=mail.DEFAULT_FROM, username="ada",
-                                      email="ada@example.com", order_number=7, lines=lines, total="15.80")
+    message = mail.order_confirmation(
+        from_address=mail.DEFAULT_FROM,
+        username="ada",
+        email="ada@example.com",
+        order_number=7,
+        lines=lines,
+        total="15.80",
+    )
     text = message.as_bytes().decode("ascii")
     assert "Subject: Your storeapp order #7\n" in text
     assert "To: ada <ada@example.com>\n" in text

@@ -608,7 +608,7 @@ def test_connecting_and_disconnecting_from_many_threads_while_others_send():
                         assert signal.disconnect(rec) is True
                     else:
                         assert signal.disconnect(dispatch_uid=f"t{n}-{j}") is True
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     def send_until_stopped() -> None:
@@ -618,15 +618,14 @@ def test_connecting_and_disconnecting_from_many_threads_while_others_send():
                 for responses in (signal.send(Sender), signal.send_robust(None)):
                     if responses[0] != (stable, "stable"):
                         bad_responses.append(responses)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     old_interval = sys.getswitchinterval()
     sys.setswitchinterval(1e-5)  # switch threads often: make races likely
     try:
         connecting = [
-            threading.Thread(target=connect_and_disconnect, args=(n,))
-            for n in range(connectors)
+            threading.Thread(target=connect_and_disconnect, args=(n,)) for n in range(connectors)
         ]
         sending = [threading.Thread(target=send_until_stopped) for _ in range(senders)]
         for thread in connecting + sending:
