@@ -198,7 +198,7 @@ def repaint_next_to_busy_thread(rounds: int = 15) -> dict[str, tuple[float, floa
     from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
     from PySide6.QtWidgets import QApplication, QTableView
 
-    from storeapp.ui.cells import CellModel
+    from storeapp.listeners.api import CellModel
 
     class PythonModel(QAbstractTableModel):
         def rowCount(self, parent: Any = QModelIndex()) -> int:

@@ -234,7 +234,8 @@ def _shorten(text: str) -> str:
 
 def run(args: argparse.Namespace) -> Report:
     from storeapp.domain import dispatch
-    from storeapp.listeners import HeadlessHost, PluginManager
+    from storeapp.listeners.api import HeadlessHost
+    from storeapp.listeners.manager import PluginManager
 
     started = time.perf_counter()
     report = Report("orders")

@@ -42,7 +42,7 @@ def build(
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from storeapp.listeners import PluginManager
+    from storeapp.listeners.manager import PluginManager
     from storeapp.ui.bridge import GuiBridge, QtPluginHost
     from storeapp.ui.main_window import MainWindow
 
@@ -61,7 +61,7 @@ def build(
 
     host = QtPluginHost(store, data, bridge, settings, notify=notify)
     manager = PluginManager(host)
-    host.manager = manager
+    host.plugins = manager
     manager.auto_disable_after = int(host.setting("plugins/auto_disable_after", 3))
     manager.discover()
     notices: list[str] = []

@@ -33,6 +33,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import blinker
@@ -43,6 +44,7 @@ __all__ = [
     "ANY",
     "DEFERRED",
     "ReceiverInfo",
+    "ReceiverStatus",
     "Signal",
     "in_transaction",
     "on_commit",
@@ -165,20 +167,52 @@ def get_observer() -> Any:
     return _observer
 
 
+class ReceiverStatus(StrEnum):
+    """What became of one receiver in one send."""
+
+    OK = "ok"
+    ERROR = "error"
+    DEFERRED = "deferred"
+    RAN_AFTER_COMMIT = "ran after commit"
+    FAILED_AFTER_COMMIT = "failed after commit"
+    DROPPED = "dropped by rollback"
+    SKIPPED_MUTED = "skipped: signal muted"
+    SKIPPED_SENDER = "skipped: sender filter"
+    SKIPPED_PLUGIN_DISABLED = "skipped: plugin disabled"
+    SKIPPED_PLUGIN_FAILED = "skipped: plugin failed"
+
+    @property
+    def failed(self) -> bool:
+        return self in (ReceiverStatus.ERROR, ReceiverStatus.FAILED_AFTER_COMMIT)
+
+    @property
+    def ran(self) -> bool:
+        return self in (ReceiverStatus.OK, ReceiverStatus.RAN_AFTER_COMMIT)
+
+    @property
+    def skipped(self) -> bool:
+        return self.value.startswith("skipped")
+
+
 @dataclass(slots=True, weakref_slot=True)
 class ReceiverCall:
     """One receiver's part in one send (what the inspector shows)."""
 
     receiver: str
     module: str
-    # ok | error | deferred | ran after commit | failed after commit |
-    # dropped by rollback | skipped: ...
-    status: str
+    status: ReceiverStatus
     on_commit: bool = False
     duration: float | None = None  # seconds
     result: str | None = None
     error: str | None = None
     traceback: str | None = None
+    #: What the status refers to (the sender a sender filter wanted).
+    detail: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The status as shown: "skipped: sender filter (User)"."""
+        return f"{self.status} ({self.detail})" if self.detail else str(self.status)
 
 
 @dataclass(slots=True, weakref_slot=True)
@@ -246,10 +280,10 @@ def _observed_send(
     try:
         for fn, deferred in live:
             name, module = _names(fn)
-            call = ReceiverCall(name, module, "ok", on_commit=deferred)
+            call = ReceiverCall(name, module, ReceiverStatus.OK, on_commit=deferred)
             record.calls.append(call)
             if deferred and _tx.stack:
-                call.status = "deferred"
+                call.status = ReceiverStatus.DEFERRED
                 _tx.stack[-1].append(_DeferredCall(fn, signal, sender, kwargs, record, call))
                 responses.append((fn, DEFERRED))
                 continue
@@ -258,7 +292,7 @@ def _observed_send(
                 response = fn(signal=signal, sender=sender, **kwargs)
             except Exception as err:
                 call.duration = time.perf_counter() - start
-                call.status = "error"
+                call.status = ReceiverStatus.ERROR
                 call.error = _describe_exc(err)
                 call.traceback = "".join(traceback.format_exception(err))
                 if not robust:
@@ -288,15 +322,18 @@ def _add_skipped(signal: Signal, sender: Any, record: SendRecord, live: list[Any
         return  # no receiver filters on a sender: nothing can have been skipped
     called = {id(fn) for fn, _ in live}
     for info in signal.receivers_info():
+        detail = None
         if signal.is_muted:
-            reason = "skipped: signal muted"
+            reason = ReceiverStatus.SKIPPED_MUTED
         elif info.sender is not None and info.sender is not sender:
             if id(info.receiver) in called:
                 continue
-            reason = f"skipped: sender filter ({_sender_name(info.sender)})"
+            reason, detail = ReceiverStatus.SKIPPED_SENDER, _sender_name(info.sender)
         else:
             continue
-        record.calls.append(ReceiverCall(info.name, info.module, reason, on_commit=info.on_commit))
+        record.calls.append(
+            ReceiverCall(info.name, info.module, reason, on_commit=info.on_commit, detail=detail)
+        )
 
 
 # Weak keys: caching a name must not keep a weakly connected receiver alive.
@@ -359,14 +396,14 @@ class _DeferredCall:
             )
             _note_failure(self.signal, self.fn, err)
             if call is not None:
-                call.status = "failed after commit"
+                call.status = ReceiverStatus.FAILED_AFTER_COMMIT
                 call.error = _describe_exc(err)
                 call.traceback = "".join(traceback.format_exception(err))
         else:
             if _streaks:
                 _note_success(self.fn)
             if call is not None:
-                call.status = "ran after commit"
+                call.status = ReceiverStatus.RAN_AFTER_COMMIT
                 call.result = safe_repr(response)
         if call is not None:
             call.duration = time.perf_counter() - start
@@ -374,7 +411,7 @@ class _DeferredCall:
 
     def dropped(self) -> None:
         if self.call is not None:
-            self.call.status = "dropped by rollback"
+            self.call.status = ReceiverStatus.DROPPED
             self._report()
 
     def _report(self) -> None:

@@ -35,6 +35,7 @@ __all__ = [
     "user_registered",
     "order_created",
     "order_cancelled",
+    "plugin_state_changed",
     "ALL_SIGNALS",
 ]
 
@@ -58,6 +59,12 @@ order_cancelled = Signal(
     name="order_cancelled",
 )
 
+plugin_state_changed = Signal(
+    "A plugin was enabled, disabled or failed (kwargs: record). sender = the plugin manager.",
+    name="plugin_state_changed",
+)
+
+#: The domain's signals (what the inspector watches by default).
 ALL_SIGNALS: tuple[Signal, ...] = (
     pre_save,
     post_save,

@@ -14,11 +14,11 @@ import math
 import re
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     bindparam,
@@ -67,6 +67,9 @@ from storeapp.domain.models import (
     to_money,
     utcnow,
 )
+
+logger = logging.getLogger("storeapp.store")
+T = TypeVar("T")
 
 USERNAME_RE = re.compile(r"^[\w.@+-]+\Z")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
@@ -916,6 +919,35 @@ class Store:
         order_id = _id(order_id, "Order")
         with self._reading() as s:
             return self._load_order(s, order_id)
+
+    def read_between_writes(self, read: Callable[[], T]) -> T:
+        """Run ``read()`` while no writer is between its send and its commit.
+
+        For a panel that loads what it will then keep up to date from
+        signals: a writer that sent ``order_created`` before the panel's
+        receivers were connected (so no after-commit hook was queued for
+        them) but commits after a plain read would be missed by both. On a
+        SQLite file this holds the write lock (BEGIN IMMEDIATE) during the
+        read; WAL readers are not blocked by it. An in-memory database needs
+        no help (the Store serialises every use of its one connection), and
+        inside a transaction of this thread's own the lock would wait for
+        itself, so those read at once; so do other databases, whose
+        receivers are connected before any writer starts.
+        """
+        url = self.url
+        on_file = url.get_backend_name() == "sqlite" and url.database not in (
+            None,
+            "",
+            ":memory:",
+        )
+        if on_file and not dispatch.in_transaction():
+            try:
+                with self.unit_of_work() as uow:
+                    uow.session.connection()  # the session is lazy: this runs BEGIN IMMEDIATE
+                    return read()
+            except InvalidState:  # busy for longer than the busy timeout
+                logger.warning("Database busy: reading without pausing writers")
+        return read()
 
     def list_orders(
         self,

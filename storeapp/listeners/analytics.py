@@ -50,11 +50,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from storeapp.domain.errors import InvalidState
 from storeapp.domain.models import Order, OrderStatus, to_money
-from storeapp.domain.signals import in_transaction, order_cancelled, order_created
-from storeapp.listeners import ListenerPlugin
-from storeapp.ui.cells import RIGHT, Cell, CellModel
+from storeapp.domain.signals import order_cancelled, order_created
+from storeapp.listeners.api import RIGHT, Cell, CellModel, DockPlacement, ListenerPlugin
 
 __all__ = [
     "BY_QUANTITY",
@@ -583,29 +581,6 @@ class AnalyticsPanel(QWidget):
 # --------------------------------------------------------------------------
 
 
-def _read_placed_orders(store: Any) -> list[Any]:
-    """The placed orders, read while SQLite's write lock is held.
-
-    A writer that sent ``order_created`` before our receivers were connected
-    (so no after-commit hook was queued for us) but commits after our read
-    would otherwise be missed by both. Holding the write lock (BEGIN
-    IMMEDIATE) means no writer is between its send and its commit while we
-    read; WAL readers are not blocked by it. An in-memory database needs no
-    help (the Store serialises every use of its one connection), and inside
-    a transaction of our own the lock would wait for ourselves.
-    """
-    url = store.url
-    on_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
-    if on_file and not in_transaction():
-        try:
-            with store.unit_of_work() as uow:
-                uow.session.connection()  # the session is lazy: this runs BEGIN IMMEDIATE
-                return store.list_orders(status=OrderStatus.PLACED)
-        except InvalidState:  # busy for longer than the busy timeout
-            logger.warning("Analytics: database busy, counting without pausing writers")
-    return store.list_orders(status=OrderStatus.PLACED)
-
-
 class AnalyticsPlugin(ListenerPlugin):
     """Sales over time and the best sellers, updated live."""
 
@@ -621,6 +596,7 @@ class AnalyticsPlugin(ListenerPlugin):
     listens_to = ("order_created", "order_cancelled")
     order = 40
     panel_object_name = "analyticsDock"
+    dock = DockPlacement("right", slot=1, share=60)
 
     def __init__(self, host: Any) -> None:
         super().__init__(host)
@@ -643,7 +619,9 @@ class AnalyticsPlugin(ListenerPlugin):
         try:
             self.connect(order_created, self._on_order_created, sender=Order, on_commit=True)
             self.connect(order_cancelled, self._on_order_cancelled, sender=Order, on_commit=True)
-            orders = _read_placed_orders(self.host.store)
+            orders = self.host.store.read_between_writes(
+                lambda: self.host.store.list_orders(status=OrderStatus.PLACED)
+            )
         except BaseException:
             self.aggregate.abort_rebuild()
             raise

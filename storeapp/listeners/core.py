@@ -14,7 +14,7 @@ from sqlalchemy.orm import object_session
 
 from storeapp.domain.models import Customer, User
 from storeapp.domain.signals import order_created, post_save
-from storeapp.listeners import ListenerPlugin
+from storeapp.listeners.api import ListenerPlugin
 
 logger = logging.getLogger("storeapp.orders")
 

@@ -45,8 +45,8 @@ from PySide6.QtWidgets import (
 )
 
 from storeapp.domain.signals import order_created, user_registered
-from storeapp.listeners import ListenerPlugin, mail
-from storeapp.ui.cells import CellModel
+from storeapp.listeners import mail
+from storeapp.listeners.api import CellModel, DockPlacement, ListenerPlugin
 
 __all__ = ["EmailLogModel", "EmailLogPlugin", "EmailRecord", "render_message"]
 
@@ -299,6 +299,7 @@ class EmailLogPlugin(ListenerPlugin):
     listens_to = ("user_registered", "order_created")
     order = 20
     panel_object_name = "emailLogDock"
+    dock = DockPlacement("bottom", slot=0, share=45, size=300)
 
     #: How long shutdown() lets the delivery thread drain before abandoning.
     shutdown_timeout = 2.0

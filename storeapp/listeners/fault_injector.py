@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from storeapp.domain.signals import order_created
-from storeapp.listeners import ListenerPlugin
+from storeapp.listeners.api import ListenerPlugin
 
 
 class InjectedFault(RuntimeError):

@@ -29,7 +29,7 @@ ran (or were dropped) since, and one batch of insertions at the end.
 Disabled, it detaches the observer and dispatch runs its fast path.
 
 The view, not the buffer, is what costs GUI time. Its cells live in C++
-(:class:`TimelineModel` is a :class:`~storeapp.ui.cells.CellModel`), so
+(:class:`TimelineModel` is a :class:`~storeapp.listeners.cells.CellModel`), so
 laying out and painting never call into Python, where each call would wait
 for the GIL while a worker thread is busy. The price: each shown send's
 cells are written once from Python (~25 us a row), and they take ~0.75 KB of
@@ -62,13 +62,15 @@ from storeapp.domain import dispatch
 from storeapp.domain.dispatch import (
     ReceiverCall,
     ReceiverInfo,
+    ReceiverStatus,
     SendRecord,
     Signal,
     receiver_failed,
     safe_repr,
 )
 from storeapp.domain.signals import ALL_SIGNALS
-from storeapp.listeners import ListenerPlugin, PluginManager, PluginState, plugin_state_changed
+from storeapp.listeners.api import DockPlacement, ListenerPlugin, PluginState, plugin_state_changed
+from storeapp.listeners.manager import PluginManager
 
 __all__ = [
     "DEFAULT_MAX_SENDS",
@@ -97,8 +99,8 @@ DEFAULT_VIEW_ROWS = 2_000
 VIEW_ROWS_SETTING = "inspector/view_rows"
 MAX_SENDS_LIMIT = 1_000_000
 
-SKIPPED_PLUGIN_DISABLED = "skipped: plugin disabled"
-SKIPPED_PLUGIN_FAILED = "skipped: plugin failed"
+SKIPPED_PLUGIN_DISABLED = ReceiverStatus.SKIPPED_PLUGIN_DISABLED
+SKIPPED_PLUGIN_FAILED = ReceiverStatus.SKIPPED_PLUGIN_FAILED
 
 #: Every signal the wiring view lists (and the signal filter offers first).
 WATCHED_SIGNALS: tuple[Signal, ...] = (*ALL_SIGNALS, plugin_state_changed, receiver_failed)
@@ -379,7 +381,7 @@ def record_to_dict(
                 "receiver": call.receiver,
                 "module": call.module,
                 "plugin": plugin_of(call.module) if plugin_of is not None else None,
-                "status": call.status,
+                "status": call.label,
                 "on_commit": call.on_commit,
                 "duration_ms": None if call.duration is None else round(call.duration * 1000, 6),
                 "result": call.result,
@@ -436,7 +438,7 @@ from PySide6.QtWidgets import (  # noqa: E402
     QWidget,
 )
 
-from storeapp.ui.cells import RIGHT, CellModel  # noqa: E402
+from storeapp.listeners.api import RIGHT, CellModel  # noqa: E402
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -492,7 +494,7 @@ class TimelineModel(CellModel):
     batches. Every cell is written from Python once, when its send arrives
     (and again when a deferred receiver of it runs or is dropped), so the
     view lays out and paints in C++, never waiting for the GIL while a
-    worker thread runs Python (see :mod:`storeapp.ui.cells`).
+    worker thread runs Python (see :mod:`storeapp.listeners.cells`).
 
     A send's receiver rows are written when it is first expanded
     (:meth:`load_children`, connected to the view's ``expanded``); until
@@ -745,12 +747,12 @@ class TimelineModel(CellModel):
             call.receiver,
             plugin,
             format_ms(call.duration),
-            call.status,
+            call.label,
             call.error if call.error is not None else (call.result or ""),
         )
         cells: list[dict[int, Any]] = [{**colours, Qt.ItemDataRole.DisplayRole: t} for t in texts]
         cells[self.TIME].update(
-            {STATUS_ROLE: call.status, PLUGIN_ROLE: plugin, SEQ_ROLE: record.seq}
+            {STATUS_ROLE: call.label, PLUGIN_ROLE: plugin, SEQ_ROLE: record.seq}
         )
         if call.traceback is not None or rewrite:
             cells[self.TIME][TRACEBACK_ROLE] = call.traceback
@@ -1018,7 +1020,7 @@ class InspectorPanel(QWidget):
                 "",
             ]
             lines += [
-                f"  {c.status:<30} {c.receiver}" + (f"  {c.error}" if c.error else "")
+                f"  {c.label:<30} {c.receiver}" + (f"  {c.error}" if c.error else "")
                 for c in list(record.calls)
             ]
             self.details.setPlainText("\n".join(lines))
@@ -1028,7 +1030,7 @@ class InspectorPanel(QWidget):
             call.receiver,
             f"plugin: {plugin}; {'on commit' if call.on_commit else 'immediate'}",
             f"signal: {record.signal} from {record.sender} (#{record.seq})",
-            f"status: {call.status}",
+            f"status: {call.label}",
         ]
         if call.duration is not None:
             lines.append(f"duration: {format_ms(call.duration)} ms")
@@ -1113,6 +1115,7 @@ class InspectorPlugin(ListenerPlugin):
     order = 10
     enabled_by_default = True
     panel_object_name = "signalInspectorDock"
+    dock = DockPlacement("bottom", slot=1, share=55)
 
     FLUSH_KEY = "inspector"
     WIRING_KEY = "inspector.wiring"
@@ -1200,7 +1203,7 @@ class InspectorPlugin(ListenerPlugin):
     @property
     def manager(self) -> PluginManager | None:
         """The plugin manager: the host's, or the one that announced a state change."""
-        return getattr(self.host, "manager", None) or self._seen_manager
+        return getattr(self.host, "plugins", None) or self._seen_manager
 
     def plugin_of(self, module: str) -> str:
         """The plugin a receiver's module belongs to; ``window`` for the
@@ -1219,7 +1222,7 @@ class InspectorPlugin(ListenerPlugin):
                 return name
         if module == "storeapp.ui" or module.startswith("storeapp.ui."):
             return "window"
-        if module == "storeapp.listeners":
+        if module == "storeapp.listeners.manager":
             return "plugin manager"
         return ""
 

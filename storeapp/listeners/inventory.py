@@ -41,8 +41,7 @@ from PySide6.QtWidgets import (
 
 from storeapp.domain.models import Product
 from storeapp.domain.signals import order_cancelled, order_created, post_delete, post_save
-from storeapp.listeners import ListenerPlugin
-from storeapp.ui.cells import RIGHT, Cell, CellModel
+from storeapp.listeners.api import RIGHT, Cell, CellModel, DockPlacement, ListenerPlugin
 
 __all__ = [
     "DEFAULT_LOW_STOCK_THRESHOLD",
@@ -332,6 +331,7 @@ class InventoryPlugin(ListenerPlugin):
     listens_to = ("order_created", "order_cancelled", "post_save", "post_delete")
     order = 30
     panel_object_name = "inventoryDock"
+    dock = DockPlacement("right", slot=0, share=40, size=440)
 
     REFRESH_KEY = "inventory"
 

@@ -32,6 +32,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
+from storeapp.listeners.api import PluginDirectory, PluginRecord, coerce_setting
+
 logger = logging.getLogger("storeapp.ui")
 
 COALESCE_INTERVAL_MS = 50  # at most 20 refreshes a second per key
@@ -234,7 +236,7 @@ class GuiBridge(QObject):
 
 
 class QtPluginHost:
-    """The :class:`storeapp.listeners.PluginHost` given to plugins in the app."""
+    """The :class:`storeapp.listeners.api.PluginHost` given to plugins in the app."""
 
     def __init__(
         self,
@@ -249,7 +251,8 @@ class QtPluginHost:
         self.bridge = bridge
         self._settings = settings
         self._notify = notify
-        self.manager: Any = None  # set by the composition root
+        #: The plugin manager, set by the composition root once it exists.
+        self.plugins: PluginDirectory | None = None
 
     def call_in_gui(self, fn: Callable[[], Any]) -> None:
         self.bridge.call_in_gui(fn)
@@ -271,16 +274,14 @@ class QtPluginHost:
     def setting(self, key: str, default: Any = None) -> Any:
         if self._settings is None:
             return default
-        value = self._settings.value(key, default)
-        if isinstance(default, bool) and isinstance(value, str):
-            return value.lower() in ("1", "true", "yes")
-        if isinstance(default, int) and not isinstance(default, bool) and value is not None:
-            try:
-                return int(value)
-            except (TypeError, ValueError):
-                return default
-        return value
+        return coerce_setting(self._settings.value(key, default), default)
 
     def set_setting(self, key: str, value: Any) -> None:
         if self._settings is not None:
             self._settings.setValue(key, value)
+
+    def plugin_records(self) -> list[PluginRecord]:
+        return self.plugins.records() if self.plugins is not None else []
+
+    def plugin_for_module(self, module: str) -> str | None:
+        return self.plugins.plugin_for_module(module) if self.plugins is not None else None

@@ -40,7 +40,8 @@ from storeapp.domain.signals import (
     post_save,
     user_registered,
 )
-from storeapp.listeners import PluginManager, PluginRecord, PluginState, plugin_state_changed
+from storeapp.listeners.api import PluginRecord, PluginState, plugin_state_changed
+from storeapp.listeners.manager import PluginManager
 from storeapp.ui.bridge import GuiBridge
 from storeapp.ui.models import (
     SORT_ROLE,

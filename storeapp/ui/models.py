@@ -9,7 +9,7 @@ from typing import Any, Generic, TypeVar
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 
-from storeapp.ui.cells import RIGHT, CellModel
+from storeapp.listeners.api import RIGHT, CellModel
 
 T = TypeVar("T")
 
@@ -38,7 +38,7 @@ class Column(Generic[T]):
 class RowsModel(CellModel, Generic[T]):
     """A read-only table over a list of objects, replaced with set_rows().
 
-    The cells live in C++ (:class:`storeapp.ui.cells.CellModel`), so views
+    The cells live in C++ (:class:`storeapp.listeners.cells.CellModel`), so views
     paint without calling back into Python. set_rows() keys rows by
     ``key(row)`` and applies the difference (insertions and removals in
     runs, cells rewritten only where they changed) instead of resetting, so

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from storeapp.listeners import PluginManager, PluginRecord, PluginState
-from storeapp.ui.cells import CellModel
+from storeapp.listeners.api import CellModel, PluginRecord, PluginState
+from storeapp.listeners.manager import PluginManager
 
 _STATE_COLOURS = {
     PluginState.FAILED: QBrush(QColor("#c62828")),
@@ -26,7 +26,7 @@ _STATE_COLOURS = {
 
 
 class PluginTableModel(CellModel):
-    """One row per plugin; its cells live in C++ (see storeapp.ui.cells).
+    """One row per plugin; its cells live in C++ (see storeapp.listeners.cells).
 
     The check box in the first column shows the state; toggling goes through
     the dialog's button or a double-click, which ask the window.

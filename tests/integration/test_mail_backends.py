@@ -21,7 +21,8 @@ from storeapp.domain import Store
 from storeapp.domain.demo import seed_catalogue
 from storeapp.domain.models import User
 from storeapp.domain.signals import user_registered
-from storeapp.listeners import HeadlessHost, core, mail
+from storeapp.listeners import core, mail
+from storeapp.listeners.api import HeadlessHost
 from storeapp.listeners.email_log import EmailLogPlugin
 
 PASSWORD = "s3cret-Passw0rd!"

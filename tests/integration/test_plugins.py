@@ -13,13 +13,8 @@ import pytest
 from storeapp.domain import Store
 from storeapp.domain.demo import seed_catalogue
 from storeapp.domain.signals import order_created, post_save, user_registered
-from storeapp.listeners import (
-    HeadlessHost,
-    ListenerPlugin,
-    PluginManager,
-    PluginState,
-    plugin_state_changed,
-)
+from storeapp.listeners.api import HeadlessHost, ListenerPlugin, PluginState, plugin_state_changed
+from storeapp.listeners.manager import PluginManager
 
 GROUP = "storeapp.test_listeners"
 
@@ -62,7 +57,7 @@ def plugin_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 GOOD_PLUGIN = """
     from storeapp.domain.signals import user_registered
-    from storeapp.listeners import ListenerPlugin
+    from storeapp.listeners.api import ListenerPlugin
 
     class Greeter(ListenerPlugin):
         name = "greeter"

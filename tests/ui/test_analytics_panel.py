@@ -20,7 +20,7 @@ from storeapp.domain.demo import seed_catalogue
 from storeapp.domain.models import Order
 from storeapp.domain.signals import order_created
 from storeapp.domain.store import Store
-from storeapp.listeners import ENTRY_POINT_GROUP, HeadlessHost, core
+from storeapp.listeners import core
 from storeapp.listeners.analytics import (
     HOUR,
     MINUTE,
@@ -30,8 +30,8 @@ from storeapp.listeners.analytics import (
     bucket_start,
     to_msecs,
 )
+from storeapp.listeners.api import ENTRY_POINT_GROUP, CellModel, HeadlessHost
 from storeapp.ui.bridge import GuiBridge, QtPluginHost
-from storeapp.ui.cells import CellModel
 
 UTC = UTC
 

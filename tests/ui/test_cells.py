@@ -1,4 +1,4 @@
-"""Views paint without calling into Python (storeapp.ui.cells).
+"""Views paint without calling into Python (storeapp.listeners.cells).
 
 While a worker thread runs Python, every call from Qt's C++ into Python
 waits for the GIL; a view over a Python model makes hundreds of them per
@@ -16,7 +16,7 @@ from PySide6.QtCore import QAbstractItemModel, QAbstractProxyModel, QModelIndex,
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView
 
-from storeapp.ui.cells import CellModel
+from storeapp.listeners.api import CellModel
 from storeapp.ui.models import Column, RowsModel
 
 #: Virtuals a view calls while it lays out and paints.

@@ -15,9 +15,9 @@ from PySide6.QtWidgets import QDialog, QLabel, QPlainTextEdit, QTableView
 from storeapp.domain import Store
 from storeapp.domain.demo import seed_catalogue
 from storeapp.listeners import core
+from storeapp.listeners.api import CellModel
 from storeapp.listeners.email_log import EmailLogModel, EmailLogPlugin, EmailRecord
 from storeapp.ui.bridge import GuiBridge, QtPluginHost
-from storeapp.ui.cells import CellModel
 
 PASSWORD = "s3cret-Passw0rd!"
 

@@ -22,9 +22,10 @@ from PySide6.QtWidgets import (
 from sqlalchemy import select
 
 from storeapp.domain import dispatch
-from storeapp.domain.dispatch import ReceiverCall, SendRecord, Signal
+from storeapp.domain.dispatch import ReceiverCall, ReceiverStatus, SendRecord, Signal
 from storeapp.domain.models import Product, User
 from storeapp.domain.signals import order_created, post_save
+from storeapp.listeners.api import RIGHT, CellModel
 from storeapp.listeners.inspector import (
     NO_RECEIVERS_ROLE,
     PLUGIN_ROLE,
@@ -38,7 +39,6 @@ from storeapp.listeners.inspector import (
     TimelineModel,
     format_time,
 )
-from storeapp.ui.cells import RIGHT, CellModel
 from tests.ui.conftest import (
     ThreadWitness,
     add_to_cart,
@@ -946,7 +946,7 @@ def test_sync_batches_its_changes_and_rewrites_only_what_changed(qtbot: Any) -> 
 
     # The deferred receiver ran and the send gained a call; a new send comes,
     # over the 3 rows shown: the oldest goes.
-    later.status, later.duration, later.result = "ran after commit", 0.002, "None"
+    later.status, later.duration, later.result = ReceiverStatus.RAN_AFTER_COMMIT, 0.002, "None"
     buffer.records()[1].calls.append(ReceiverCall("app.off", "app", SKIPPED_PLUGIN_DISABLED))
     buffer.touch(1)
     buffer.push(

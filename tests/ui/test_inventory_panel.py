@@ -19,7 +19,8 @@ from storeapp.domain.errors import OutOfStock
 from storeapp.domain.models import Product
 from storeapp.domain.signals import ALL_SIGNALS
 from storeapp.domain.store import Store
-from storeapp.listeners import PluginManager, core
+from storeapp.listeners import core
+from storeapp.listeners.api import CellModel
 from storeapp.listeners.inventory import (
     SORT_ROLE,
     STATUS_ROLE,
@@ -27,8 +28,8 @@ from storeapp.listeners.inventory import (
     InventoryPlugin,
     StockStatus,
 )
+from storeapp.listeners.manager import PluginManager
 from storeapp.ui.bridge import GuiBridge, QtPluginHost
-from storeapp.ui.cells import CellModel
 
 # Qt warnings (among them the model tester's complaints) fail the test.
 pytestmark = pytest.mark.qt_log_level_fail("WARNING")
@@ -542,7 +543,7 @@ def test_a_new_product_is_sorted_into_place_and_the_summary_follows_each_refresh
 
 def test_without_a_panel_orders_cost_no_read(store: Store, user_id: int, tmp_path: Any) -> None:
     """Headless (no panel to refresh), the plugin reads nothing per order."""
-    from storeapp.listeners import HeadlessHost
+    from storeapp.listeners.api import HeadlessHost
 
     coffee = product(store, "COF-250").id
     reads: list[int] = []

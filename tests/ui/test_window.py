@@ -272,7 +272,7 @@ def test_a_broken_plugin_is_shown_as_failed_and_the_app_works(
         site,
         "throwaway_bad_ready",
         """
-        from storeapp.listeners import ListenerPlugin
+        from storeapp.listeners.api import ListenerPlugin
 
         class Bad(ListenerPlugin):
             name = "bad_ready"
@@ -286,7 +286,7 @@ def test_a_broken_plugin_is_shown_as_failed_and_the_app_works(
         site,
         "throwaway_bad_panel",
         """
-        from storeapp.listeners import ListenerPlugin
+        from storeapp.listeners.api import ListenerPlugin
 
         class BadPanel(ListenerPlugin):
             name = "bad_panel"

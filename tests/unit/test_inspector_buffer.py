@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from storeapp.domain import dispatch
-from storeapp.domain.dispatch import ReceiverCall, SendRecord, Signal
-from storeapp.listeners import HeadlessHost
+from storeapp.domain.dispatch import ReceiverCall, ReceiverStatus, SendRecord, Signal
+from storeapp.listeners.api import HeadlessHost
 from storeapp.listeners.inspector import (
     DEFAULT_MAX_SENDS,
     InspectorPlugin,
@@ -237,7 +237,7 @@ def test_outcome_names_what_happened() -> None:
     err = ReceiverCall("m.bad", "m", "error", duration=0.001, error="ValueError: x")
     deferred = ReceiverCall("m.later", "m", "deferred", on_commit=True)
     dropped = ReceiverCall("m.later", "m", "dropped by rollback", on_commit=True)
-    skipped = ReceiverCall("m.only_user", "m", "skipped: sender filter (User)")
+    skipped = ReceiverCall("m.only_user", "m", ReceiverStatus.SKIPPED_SENDER, detail="User")
     assert outcome(make_record("s", ok)) == "ok"
     assert outcome(make_record("s")) == "no receivers"
     assert outcome(make_record("s", skipped)) == "skipped"
@@ -246,7 +246,7 @@ def test_outcome_names_what_happened() -> None:
     raised = make_record("s", err)
     raised.robust = False
     assert outcome(raised) == "1 failed (raised to the sender)"
-    muted = make_record("s", ReceiverCall("m.ok", "m", "skipped: signal muted"))
+    muted = make_record("s", ReceiverCall("m.ok", "m", ReceiverStatus.SKIPPED_MUTED))
     muted.muted = True
     assert outcome(muted) == "muted"
     assert total_duration(make_record("s", ok, err, deferred)) == pytest.approx(0.003)

@@ -22,7 +22,7 @@ float, bool, brushes, alignments), not Python objects.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
@@ -54,6 +54,10 @@ class CellModel(QStandardItemModel):
         self.setItemPrototype(prototype)
         self._prototype = prototype
         self._anchor: QModelIndex | None = None  # see cell()
+        #: The rows last given to :meth:`sync_rows`, their keys and cells.
+        self.row_data: list[Any] = []
+        self._row_keys: list[Hashable] = []
+        self._row_cells: list[list[Cell]] = []
 
     def cell(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:
         """``self.index(row, column, parent)``, without giving up the GIL.
@@ -96,6 +100,7 @@ class CellModel(QStandardItemModel):
         anchor that points into it. (It also drops the headers; prefer
         :meth:`clear_rows`.)"""
         self._anchor = None
+        self.row_data, self._row_keys, self._row_cells = [], [], []
         super().clear()
 
     def remove_rows(self, row: int, count: int, parent: Index = QModelIndex()) -> None:
@@ -105,3 +110,82 @@ class CellModel(QStandardItemModel):
     def clear_rows(self) -> None:
         """Remove every row, keeping the headers."""
         self.remove_rows(0, self.rowCount())
+        self.row_data, self._row_keys, self._row_cells = [], [], []
+
+    def sync_rows(
+        self,
+        rows: Sequence[Any],
+        key: Callable[[Any], Hashable],
+        cells: Callable[[Any], list[Cell]],
+    ) -> int:
+        """Make the top-level rows show ``rows``, with the fewest changes.
+
+        The one row-diff of every table: rows are matched by ``key(row)``;
+        rows whose key is gone are removed (bottom up, in runs), kept rows
+        are rewritten only where ``cells(row)`` differs from what they show,
+        new keys are inserted in runs where they belong. Nothing is reset,
+        so the selection and the scroll position survive. If the kept rows
+        changed order the table is rebuilt (correct, and rare). Returns the
+        number of rows removed, rewritten or inserted.
+        """
+        new_rows = list(rows)
+        new_keys = [key(r) for r in new_rows]
+        touched = 0
+        keep = set(new_keys)
+        i = len(self._row_keys) - 1
+        while i >= 0:  # removals, bottom up, in contiguous runs
+            if self._row_keys[i] in keep:
+                i -= 1
+                continue
+            end = i
+            while i >= 0 and self._row_keys[i] not in keep:
+                i -= 1
+            self._drop(i + 1, end - i)
+            touched += end - i
+        present = set(self._row_keys)
+        if self._row_keys != [k for k in new_keys if k in present]:
+            touched += len(self._row_keys) + len(new_rows)
+            self._drop(0, len(self._row_keys))
+            self._add(0, new_rows, new_keys, cells)
+            return touched
+        pos = j = 0
+        while j < len(new_rows):  # walk the target order
+            if pos < len(self._row_keys) and self._row_keys[pos] == new_keys[j]:
+                self.row_data[pos] = new_rows[j]
+                shown = cells(new_rows[j])
+                if shown != self._row_cells[pos]:  # repaint only what changed
+                    self._row_cells[pos] = shown
+                    self.write_row(pos, shown)
+                    touched += 1
+                pos += 1
+                j += 1
+                continue
+            start = j
+            while j < len(new_rows) and (
+                pos >= len(self._row_keys) or self._row_keys[pos] != new_keys[j]
+            ):
+                j += 1
+            self._add(pos, new_rows[start:j], new_keys[start:j], cells)
+            touched += j - start
+            pos += j - start
+        return touched
+
+    def _add(
+        self,
+        i: int,
+        rows: Sequence[Any],
+        keys: Sequence[Hashable],
+        cells: Callable[[Any], list[Cell]],
+    ) -> None:
+        shown = [cells(r) for r in rows]
+        self.row_data[i:i] = rows
+        self._row_keys[i:i] = keys
+        self._row_cells[i:i] = shown
+        self.insert_rows(i, shown)
+
+    def _drop(self, i: int, count: int) -> None:
+        if count > 0:
+            del self.row_data[i : i + count]
+            del self._row_keys[i : i + count]
+            del self._row_cells[i : i + count]
+            self.remove_rows(i, count)
