@@ -1,0 +1,1 @@
+"""storeapp's tests: unit (no Qt, no disk), integration, ui (pytest-qt), reliability."""

@@ -1,0 +1,1 @@
+"""Tests of this kind; sub-folders mirror the storeapp package tree."""
