@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 ARGS ?=
 
-.PHONY: run test bench clean
+.PHONY: run test lint bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,13 @@ $(VENV)/.installed-bench: pyproject.toml | $(PY)
 run: $(VENV)/.installed-run
 	$(PY) main.py $(ARGS)
 
-test: $(VENV)/.installed-test
+# Lint, format and types first (seconds), then every test, headless.
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+test: lint
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(ARGS)
 
 bench: $(VENV)/.installed-bench
