@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -15,8 +13,7 @@ from storeapp.domain import signals
 from storeapp.domain.errors import EmptyCart, InvalidState, NotFound, ValidationError
 from storeapp.domain.models import Cart, Customer, Order, OrderItem, OrderStatus, User, to_money
 from storeapp.domain.store import checkout
-from storeapp.domain.store.checkout import CheckoutPath
-from storeapp.domain.store.uow import Services, UnitOfWorkFactory
+from storeapp.domain.store.uow import Services
 from storeapp.domain.store.validation import MAX_ID, clean_cart_id, clean_id, clean_int, shown
 
 
@@ -49,20 +46,15 @@ def _load_order(s: Session, order_id: int) -> Order:
 class OrderServices(Services):
     """Checkout and cancelling (each one transaction), and the order queries."""
 
-    def __init__(self, units: UnitOfWorkFactory) -> None:
-        super().__init__(units)
-        #: How many committed checkouts took each :class:`CheckoutPath`
-        #: (see :func:`checkout.checkout_path`), for tests and the bench.
-        self.checkout_paths: Counter[CheckoutPath] = Counter()
-        self._paths_lock = threading.Lock()
-
     def place_order(self, cart_id: Any, user_id: int) -> Order:
         """Turn a cart into an order, in one transaction.
 
         Stock is decremented with a guarded UPDATE (never below zero, even
         with concurrent writers); if any line cannot be filled, ``OutOfStock``
-        is raised and nothing is written. ``order_created`` is sent with
-        ``send_robust`` before the commit.
+        is raised and nothing is written. The order and its items are written
+        through the ORM or by two INSERTs, as :func:`checkout.checkout_path`
+        decides. ``order_created`` is sent with ``send_robust`` before the
+        commit.
         """
         cart_id = clean_cart_id(cart_id)
         user_id = clean_id(user_id, "User")
@@ -82,15 +74,12 @@ class OrderServices(Services):
                     f"User {user_id} has no customer profile (is the core listener loaded?)."
                 )
             checkout.take_stock(s, lines)
-            path = checkout.checkout_path()
-            order = checkout.write_order(s, customer, lines, path)
+            order = checkout.write_order(s, customer, lines, checkout.checkout_path())
             checkout.delete_cart(s, cart_id)
             uow.flush()
             signals.order_created.send_robust(Order, order=order)
             uow.flush()
             uow.commit()
-        with self._paths_lock:
-            self.checkout_paths[path] += 1
         return order
 
     def cancel_order(self, order_id: int) -> Order:
