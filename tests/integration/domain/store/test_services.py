@@ -523,7 +523,7 @@ def test_an_order_whose_last_line_is_short_takes_nothing_out_of_stock(world, tab
 
 def try_to_write(store: Store) -> str:
     """Take the write lock from another connection, without waiting for it."""
-    conn = sqlite3.connect(store.url.database, timeout=0, isolation_level=None)
+    conn = sqlite3.connect(str(store.url.database), timeout=0, isolation_level=None)
     try:
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("ROLLBACK")
