@@ -36,7 +36,7 @@ class Store(UserServices, CatalogueServices, CartServices, OrderServices):
     :class:`SqlAlchemyUnitOfWorkFactory` on ``engine``.
     """
 
-    def __init__(self, engine: Engine, units: UnitOfWorkFactory | None = None) -> None:
+    def __init__(self, engine: Engine, *, units: UnitOfWorkFactory | None = None) -> None:
         super().__init__(units if units is not None else SqlAlchemyUnitOfWorkFactory(engine))
         self.engine = engine
         self.url = engine.url
