@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -21,6 +22,7 @@ from storeapp.domain import (
     OutOfStock,
     Store,
     ValidationError,
+    dispatch,
 )
 from storeapp.domain.models import Cart, Order, Product, User
 from storeapp.domain.passwords import check_password
@@ -514,3 +516,45 @@ def test_an_order_whose_last_line_is_short_takes_nothing_out_of_stock(world, tab
 
     assert table_rows() == before
     assert world.store.stock_levels() == {world.tea.id: 5, world.mug.id: 1}
+
+
+# -- read_between_writes ------------------------------------------------------------
+
+
+def try_to_write(store: Store) -> str:
+    """Take the write lock from another connection, without waiting for it."""
+    conn = sqlite3.connect(str(store.url.database), timeout=0, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+        return "wrote"
+    except sqlite3.OperationalError as exc:
+        return str(exc)
+    finally:
+        conn.close()
+
+
+def test_read_between_writes_holds_writers_off_while_it_reads_a_file(store):
+    seen = store.read_between_writes(lambda: (try_to_write(store), dispatch.in_transaction()))
+
+    assert seen == ("database is locked", True)
+    assert try_to_write(store) == "wrote"
+
+
+def test_read_between_writes_returns_what_the_read_returned(store):
+    tea = store.add_product("TEA", "Green tea", "3.50", 5)
+
+    assert store.read_between_writes(store.stock_levels) == {tea.id: 5}
+
+
+def test_read_between_writes_inside_this_threads_own_transaction_reads_at_once(store):
+    with store.unit_of_work():
+        assert store.read_between_writes(lambda: "read") == "read"
+
+
+def test_read_between_writes_on_a_memory_database_reads_at_once():
+    memory = Store.open("sqlite://")
+    try:
+        assert memory.read_between_writes(dispatch.in_transaction) is False
+    finally:
+        memory.close()

@@ -1,0 +1,153 @@
+"""Input checks for the services: each returns the cleaned value or raises.
+
+A bad value raises :class:`ValidationError` (naming the form field) or, for
+an id that cannot exist, :class:`NotFound`; either carries a message a
+cashier can read. None of these touches the database.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from storeapp.domain.dispatch import safe_repr
+from storeapp.domain.errors import NotFound, ValidationError
+from storeapp.domain.models import to_money
+
+USERNAME_RE = re.compile(r"^[\w.@+-]+\Z")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
+MAX_ID = 2**63 - 1
+MAX_QUANTITY = 10_000
+MAX_INVENTORY = 1_000_000_000
+MAX_PRICE = Decimal("1000000000")
+MIN_PASSWORD = 8
+PRODUCT_FIELDS = frozenset({"sku", "name", "unit_price", "inventory"})
+
+
+def clean_text(value: Any, field: str, label: str, max_len: int) -> str:
+    """Required, printable text of at most ``max_len`` characters, stripped."""
+    if not isinstance(value, str):
+        raise ValidationError(f"{label} must be text.", field)
+    value = value.strip()
+    if not value:
+        raise ValidationError(f"{label} is required.", field)
+    if len(value) > max_len:
+        raise ValidationError(f"{label} is too long (at most {max_len} characters).", field)
+    if not value.isprintable():
+        raise ValidationError(f"{label} contains characters that are not allowed.", field)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(f"{label} contains characters that are not allowed.", field) from None
+    return value
+
+
+def clean_int(value: Any, field: str, label: str, low: int, high: int) -> int:
+    """A whole number (not a bool, not a numeric string) in ``[low, high]``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(f"{label} must be a whole number.", field)
+    if value < low:
+        raise ValidationError(f"{label} must be at least {low}.", field)
+    if value > high:
+        raise ValidationError(f"{label} must be at most {high:,}.", field)
+    return value
+
+
+def clean_price(value: Any) -> Decimal:
+    """A price in whole cents, from a Decimal, an int, a float or a string."""
+    if isinstance(value, bool):
+        raise ValidationError("Price must be a number.", "unit_price")
+    try:
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                raise InvalidOperation
+            value = repr(value)
+        price = Decimal(value.strip() if isinstance(value, str) else value)
+    except (InvalidOperation, TypeError, ValueError):
+        raise ValidationError("Price must be a number, e.g. 4.99.", "unit_price") from None
+    if not price.is_finite():
+        raise ValidationError("Price must be a number, e.g. 4.99.", "unit_price")
+    if price < 0:
+        raise ValidationError("Price cannot be negative.", "unit_price")
+    if price > MAX_PRICE:
+        raise ValidationError("Price is too large.", "unit_price")
+    if price != price.quantize(Decimal("0.01")):
+        raise ValidationError("Price can have at most two decimal places.", "unit_price")
+    return to_money(price)
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """A short, printable rendering of user input for an error message."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**limit:
+        return "(a number that large)"
+    text = safe_repr(value, limit)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def clean_id(value: Any, what: str) -> int:
+    """A row id; anything that cannot be one is a ``what`` that does not exist."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
+        raise NotFound(f"{what} {shown(value)} does not exist.")
+    return value
+
+
+def clean_cart_id(value: Any) -> uuid.UUID:
+    """A cart's UUID, from a UUID or its text; anything else does not exist."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        if isinstance(value, int) and not isinstance(value, bool) and value > 2**128:
+            raise ValueError
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        raise NotFound(f"Cart {shown(value)} does not exist.") from None
+
+
+def clean_search(value: Any) -> str | None:
+    """Search text cut to 200 characters, or None for no search."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError("Search text must be text.", "search")
+    value = value.strip()
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(
+            "Search text contains characters that are not allowed.", "search"
+        ) from None
+    return value[:200] or None
+
+
+def validate_registration(username: Any, email: Any, password: Any) -> tuple[str, str, str]:
+    """Check a registration form; returns the cleaned username and email."""
+    username = clean_text(username, "username", "Username", 150)
+    if not USERNAME_RE.match(username):
+        raise ValidationError("Username may contain only letters, digits and @ . + - _", "username")
+    email = clean_text(email, "email", "Email", 254)
+    if not EMAIL_RE.match(email):
+        raise ValidationError("Enter a valid email address, e.g. ada@example.com.", "email")
+    local, _, domain = email.rpartition("@")
+    email = f"{local}@{domain.lower()}"
+    if not isinstance(password, str) or not password:
+        raise ValidationError("Password is required.", "password")
+    if len(password) < MIN_PASSWORD:
+        raise ValidationError(
+            f"Password is too short (at least {MIN_PASSWORD} characters).", "password"
+        )
+    if len(password) > 1024:
+        raise ValidationError("Password is too long.", "password")
+    if password.isdigit():
+        raise ValidationError("Password cannot be entirely numeric.", "password")
+    if password.lower() == username.lower():
+        raise ValidationError("Password cannot be the same as the username.", "password")
+    try:
+        password.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(
+            "Password contains characters that are not allowed.", "password"
+        ) from None
+    return username, email, password
