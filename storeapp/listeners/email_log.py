@@ -44,8 +44,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from storeapp import mail
 from storeapp.domain.signals import order_created, user_registered
-from storeapp.listeners import mail
 from storeapp.listeners.api import CellModel, DockPlacement, ListenerPlugin
 
 __all__ = ["EmailLogModel", "EmailLogPlugin", "EmailRecord", "render_message"]

@@ -8,7 +8,7 @@ import email.policy
 
 import pytest
 
-from storeapp.listeners import mail
+from storeapp import mail
 
 
 def parsed(message) -> email.message.EmailMessage:
