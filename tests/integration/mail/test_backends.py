@@ -24,7 +24,7 @@ from storeapp.domain.models import User
 from storeapp.domain.signals import user_registered
 from storeapp.listeners import core
 from storeapp.listeners.api import HeadlessHost
-from storeapp.listeners.email_log import EmailLogPlugin
+from storeapp.listeners.email_log.plugin import EmailLogPlugin
 
 PASSWORD = "s3cret-Passw0rd!"
 
