@@ -54,8 +54,9 @@ _UTF8_QP.body_encoding = QP  # readable in the .eml file, unlike base64
 
 
 def valid_from_address(value: str) -> bool:
-    """True if ``value`` is usable as a From header: the modern parser
-    accepts it (a line break, or an address it cannot read, is refused)."""
+    """True if ``value`` is usable as a From header: the modern header
+    parser accepts it (it refuses a line break, and fails on some broken
+    addresses, such as ``hello@``)."""
     try:
         EmailMessage()["From"] = value
     except Exception:
