@@ -29,11 +29,13 @@ __all__ = [
 
 logger = logging.getLogger("storeapp.email")
 
+#: A message's status: queued, then sent or ``FAILED_PREFIX + reason``.
 STATUS_QUEUED = "queued"
 STATUS_SENT = "sent"
 FAILED_PREFIX = "failed: "
-_STOP = object()
 ABANDONED = "not sent (the email log was stopped before it could be delivered)"
+
+_STOP = object()  # tells the thread to finish
 
 
 class DeliveryQueue:
