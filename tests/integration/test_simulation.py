@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
+from storeapp import mail
 from storeapp.domain import Store
 from storeapp.domain.demo import seed_catalogue, seed_customers
 from storeapp.domain.simulation import simulate_orders
-from storeapp.listeners import mail
 
 
 def test_between_runs_after_every_order(store: Store, core_ready: None) -> None:

@@ -240,17 +240,19 @@ def test_the_wiring_view_lists_every_signal_with_its_receivers(qtbot: Any, windo
     welcome = [r for r in view["user_registered"]["receivers"] if r["plugin"] == "email_log"]
     assert welcome == [
         {
-            "name": "storeapp.listeners.email_log.EmailLogPlugin._on_user_registered",
+            "name": "storeapp.listeners.email_log.plugin.EmailLogPlugin._on_user_registered",
             "plugin": "email_log",
             "sender": "any",
             "ref": "strong",
             "when": "on commit",
-            "uid": "email_log:storeapp.listeners.email_log.EmailLogPlugin._on_user_registered:None",
+            "uid": (
+                "email_log:storeapp.listeners.email_log.plugin.EmailLogPlugin._on_user_registered:None"
+            ),
         }
     ]
     by_name = {r["name"]: r for r in view["order_created"]["receivers"]}
     assert (
-        by_name["storeapp.listeners.email_log.EmailLogPlugin._on_order_created"]["when"]
+        by_name["storeapp.listeners.email_log.plugin.EmailLogPlugin._on_order_created"]["when"]
         == "on commit"
     )
     core = by_name["storeapp.listeners.core.on_order_created"]
@@ -291,7 +293,7 @@ def test_the_wiring_view_lists_every_signal_with_its_receivers(qtbot: Any, windo
 
 
 def test_the_wiring_view_follows_plugins_being_toggled(qtbot: Any, window: Any) -> None:
-    email_receiver = "storeapp.listeners.email_log.EmailLogPlugin._on_order_created"
+    email_receiver = "storeapp.listeners.email_log.plugin.EmailLogPlugin._on_order_created"
     qtbot.waitUntil(lambda: email_receiver in receiver_names(window, "order_created"))
     window.set_plugin_enabled("email_log", False)
     qtbot.waitUntil(lambda: email_receiver not in receiver_names(window, "order_created"))

@@ -17,13 +17,14 @@ from types import SimpleNamespace
 
 import pytest
 
+from storeapp import mail
 from storeapp.domain import Store
 from storeapp.domain.demo import seed_catalogue
 from storeapp.domain.models import User
 from storeapp.domain.signals import user_registered
-from storeapp.listeners import core, mail
+from storeapp.listeners import core
 from storeapp.listeners.api import HeadlessHost
-from storeapp.listeners.email_log import EmailLogPlugin
+from storeapp.listeners.email_log.plugin import EmailLogPlugin
 
 PASSWORD = "s3cret-Passw0rd!"
 

@@ -8,7 +8,7 @@ import email.policy
 
 import pytest
 
-from storeapp.listeners import mail
+from storeapp import mail
 
 
 def parsed(message) -> email.message.EmailMessage:
@@ -51,3 +51,10 @@ def test_a_line_break_in_a_header_value_is_refused(field: str) -> None:
     values = {"username": "ada", "email": "ada@example.com", field: "x\r\nBcc: spy@example.com"}
     with pytest.raises(ValueError, match="line break"):
         mail.welcome_message(from_address=mail.DEFAULT_FROM, **values)
+
+
+def test_a_from_address_is_usable_only_if_it_reads_as_one_header() -> None:
+    assert mail.valid_from_address(mail.DEFAULT_FROM)
+    assert mail.valid_from_address("Corner Shop <hello@corner.invalid>")
+    assert not mail.valid_from_address("shop@x.invalid\r\nBcc: spy@example.com")
+    assert not mail.valid_from_address("hello@")

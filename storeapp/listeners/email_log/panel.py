@@ -1,0 +1,116 @@
+"""The email log's widgets: the dock's panel and the message dialog."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from storeapp.listeners.email_log.log import EmailRecord, render_message, summary
+from storeapp.listeners.email_log.model import EmailLogModel
+
+if TYPE_CHECKING:
+    from storeapp.listeners.email_log.plugin import EmailLogPlugin
+
+__all__ = ["EmailLogPanel", "EmailMessageDialog"]
+
+
+class EmailMessageDialog(QDialog):
+    """A non-modal window with one message in full, read-only."""
+
+    def __init__(self, record: EmailRecord, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("emailMessageDialog")
+        self.setWindowTitle(f"Email: {record.subject}")
+        self.setModal(False)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.record = record
+        status = QLabel(f"Status: {record.status}", self)
+        status.setObjectName("emailMessageStatus")
+        status.setWordWrap(True)
+        self.text = QPlainTextEdit(self)
+        self.text.setObjectName("emailMessageText")
+        self.text.setReadOnly(True)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.text.setPlainText(render_message(record.message))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(status)
+        layout.addWidget(self.text)
+        layout.addWidget(buttons)
+        self.resize(680, 480)
+
+
+class EmailLogPanel(QWidget):
+    """The dock's content: a count, the table, where messages go."""
+
+    def __init__(
+        self, plugin: EmailLogPlugin, model: EmailLogModel, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.plugin = plugin
+        self.model = model
+        self.count = QLabel(self)
+        self.count.setObjectName("emailCount")
+        self.table = QTableView(self)
+        self.table.setObjectName("emailTable")
+        self.table.setModel(model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        # Fixed widths, Subject stretches: ResizeToContents would re-measure
+        # every row (a Python call per cell) on each update.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(EmailLogModel.SUBJECT, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
+        self.table.setColumnWidth(EmailLogModel.TIME, 150)
+        self.table.setColumnWidth(EmailLogModel.TO, 190)
+        self.table.setColumnWidth(EmailLogModel.STATUS, 90)
+        self.table.setToolTip("Double-click a message to read it.")
+        self.table.doubleClicked.connect(self._open)
+        self.backend_label = QLabel(self)
+        self.backend_label.setObjectName("emailBackend")
+        self.backend_label.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.count)
+        layout.addWidget(self.table)
+        layout.addWidget(self.backend_label)
+        self._at_bottom = True
+        model.rowsAboutToBeInserted.connect(self._remember_scroll)
+        model.rowsInserted.connect(self._follow)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.count.setText(summary(self.model.records(), self.plugin.total))
+        self.backend_label.setText(self.plugin.backend_description())
+
+    def _remember_scroll(self, *args: Any) -> None:
+        bar = self.table.verticalScrollBar()
+        self._at_bottom = bar.value() >= bar.maximum()
+
+    def _follow(self, *args: Any) -> None:
+        if self._at_bottom:
+            self.table.scrollToBottom()
+
+    def _open(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.plugin.open_message(index.row(), parent=self)

@@ -1,0 +1,285 @@
+"""Where messages go: backends in Django's ``EMAIL_BACKEND`` shape.
+
+A backend has ``open()``, ``close()`` and ``send_messages(messages) -> int``
+(how many were sent; an error is raised, never swallowed, so the caller can
+record why a message failed):
+
+* :class:`FileBackend` writes one ``.eml`` file per message into a folder,
+  atomically (a hidden temp file, then ``os.replace``);
+* :class:`SMTPBackend` talks to a mail server with :mod:`smtplib`;
+* :class:`MemoryBackend` keeps what it was given; ``outbox`` reads it back as
+  :class:`email.message.EmailMessage` objects (tests).
+
+:func:`get_backend` picks one by short name or import path, and
+:func:`describe_error` turns a delivery error into a line a cashier can read.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import smtplib
+import socket
+import tempfile
+import threading
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from email.message import EmailMessage, Message
+from pathlib import Path
+from typing import Any
+
+from storeapp.mail.messages import as_email_message
+
+__all__ = [
+    "BACKENDS",
+    "BaseEmailBackend",
+    "FileBackend",
+    "MailError",
+    "MemoryBackend",
+    "SMTPBackend",
+    "describe_error",
+    "get_backend",
+]
+
+
+class MailError(Exception):
+    """A delivery problem, with a message a cashier can read."""
+
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line, readable reason for a failed delivery (no traceback)."""
+    if isinstance(exc, MailError):
+        return str(exc)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        refused = "; ".join(
+            f"{addr}: {code} {_decode(text)}" for addr, (code, text) in exc.recipients.items()
+        )
+        return f"the mail server refused the recipient ({refused})"
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return f"the mail server refused the sender ({exc.smtp_code} {_decode(exc.smtp_error)})"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"the mail server answered {exc.smtp_code} {_decode(exc.smtp_error)}"
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return "the mail server closed the connection"
+    if isinstance(exc, (TimeoutError, socket.timeout)):
+        return "the mail server did not answer in time"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc) or type(exc).__name__
+    try:
+        text = str(exc)
+    except Exception:
+        text = ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _decode(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace").strip()
+    return str(value).strip()
+
+
+class BaseEmailBackend:
+    """Django's backend shape. Subclasses implement :meth:`send_messages`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        pass
+
+    def open(self) -> bool:
+        """Open a reusable connection; True if a new one was opened."""
+        return False
+
+    def close(self) -> None:
+        """Close the connection opened by :meth:`open` (if any)."""
+
+    def send_messages(self, messages: Iterable[Message]) -> int:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """Where messages go, for the panel."""
+        return type(self).__name__
+
+    def __enter__(self) -> BaseEmailBackend:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+class FileBackend(BaseEmailBackend):
+    """One ``.eml`` file per message in ``directory`` (created on demand)."""
+
+    def __init__(self, directory: str | os.PathLike[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.directory = Path(directory)
+
+    def describe(self) -> str:
+        return f"Outbox folder: {self.directory}"
+
+    def send_messages(self, messages: Iterable[Message]) -> int:
+        sent = 0
+        for message in messages:
+            self.write(message)
+            sent += 1
+        return sent
+
+    def write(self, message: Message) -> Path:
+        """Write ``message`` atomically; returns the new file's path."""
+        data = message.as_bytes()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        target = self.directory / f"{stamp}-{uuid.uuid4().hex}.eml"
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+        return target
+
+
+class MemoryBackend(BaseEmailBackend):
+    """Keeps every message in ``outbox`` (Django's locmem backend)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._sent: list[Message] = []
+
+    @property
+    def outbox(self) -> list[EmailMessage]:
+        """What was sent, oldest first, as EmailMessages (parsed when read,
+        not when sent: parsing costs more than building)."""
+        return [as_email_message(m) for m in list(self._sent)]
+
+    def describe(self) -> str:
+        return "In memory (nothing leaves this process)"
+
+    def send_messages(self, messages: Iterable[Message]) -> int:
+        messages = list(messages)
+        self._sent.extend(messages)
+        return len(messages)
+
+
+class SMTPBackend(BaseEmailBackend):
+    """Delivers through an SMTP server (no TLS, no login: a local relay)."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 25,
+        timeout: float = 10.0,
+        local_hostname: str = "localhost",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.host = host
+        self.port = int(port)
+        self.timeout = timeout
+        # Given, so smtplib does not call socket.getfqdn() (a DNS look-up).
+        self.local_hostname = local_hostname
+        self.connection: smtplib.SMTP | None = None
+        self._lock = threading.RLock()
+
+    def describe(self) -> str:
+        return f"SMTP server {self.host}:{self.port}"
+
+    def open(self) -> bool:
+        with self._lock:
+            if self.connection is not None:
+                return False
+            try:
+                self.connection = smtplib.SMTP(
+                    self.host,
+                    self.port,
+                    local_hostname=self.local_hostname,
+                    timeout=self.timeout,
+                )
+            except (OSError, smtplib.SMTPException) as exc:
+                raise MailError(
+                    f"could not connect to the mail server {self.host}:{self.port} "
+                    f"({describe_error(exc)})"
+                ) from exc
+            return True
+
+    def close(self) -> None:
+        with self._lock:
+            conn, self.connection = self.connection, None
+        if conn is None:
+            return
+        try:
+            conn.quit()
+        except (OSError, smtplib.SMTPException):
+            pass
+        finally:
+            conn.close()
+
+    def send_messages(self, messages: Iterable[Message]) -> int:
+        messages = list(messages)
+        if not messages:
+            return 0
+        with self._lock:
+            opened = self.open()
+            sent = 0
+            try:
+                for message in messages:
+                    assert self.connection is not None
+                    self.connection.send_message(message)
+                    sent += 1
+            except (smtplib.SMTPServerDisconnected, OSError):
+                self.close()  # broken: the next call reconnects
+                raise
+            finally:
+                if opened:
+                    self.close()
+            return sent
+
+
+BACKENDS: dict[str, type[BaseEmailBackend]] = {
+    "file": FileBackend,
+    "smtp": SMTPBackend,
+    "memory": MemoryBackend,
+}
+
+
+def get_backend(name: str, **options: Any) -> BaseEmailBackend:
+    """A backend by short name ("file", "smtp", "memory") or by import path
+    ("package.module:Class" or "package.module.Class", like EMAIL_BACKEND).
+
+    ``options`` (``directory``, ``host``, ``port``, ``timeout``) are passed
+    as keywords; a backend takes what it needs and ignores the rest.
+    """
+    key = (name or "").strip()
+    cls: Any = BACKENDS.get(key.lower())
+    if cls is None:
+        module, sep, attr = key.partition(":")
+        if not sep:
+            module, _, attr = key.rpartition(".")
+        if not module or not attr:
+            raise MailError(
+                f"Unknown email backend {name!r}: use file, smtp, memory "
+                "or an import path such as package.module:Backend."
+            )
+        try:
+            cls = getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError) as exc:
+            raise MailError(f"Cannot load the email backend {name!r} ({exc}).") from exc
+    if cls is FileBackend:
+        return FileBackend(**options)
+    if cls is SMTPBackend:
+        return SMTPBackend(**{k: v for k, v in options.items() if k != "directory"})
+    if cls is MemoryBackend:
+        return MemoryBackend()
+    backend = cls(**options)
+    if not callable(getattr(backend, "send_messages", None)):
+        raise MailError(f"The email backend {name!r} has no send_messages().")
+    return backend

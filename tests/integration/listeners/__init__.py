@@ -1,0 +1,1 @@
+"""Integration tests of the listener plugins, one folder per plugin package."""

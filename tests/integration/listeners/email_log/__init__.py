@@ -1,0 +1,1 @@
+"""Integration tests of the email log plugin against a real SQLite store."""

@@ -1,0 +1,1 @@
+"""Integration tests of storeapp.mail: backends and delivery against a real store."""

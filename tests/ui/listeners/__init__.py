@@ -1,0 +1,1 @@
+"""UI tests of the listener plugins, one folder per plugin package."""

@@ -1,0 +1,1 @@
+"""UI tests of the email log plugin: its table model and its panel."""

@@ -1,0 +1,1 @@
+"""Unit tests of the email log's Qt-free core (no Qt, no disk)."""

@@ -1,0 +1,1 @@
+"""Unit tests of storeapp.mail: building messages (no Qt, no disk)."""
