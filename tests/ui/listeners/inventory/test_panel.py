@@ -21,13 +21,9 @@ from storeapp.domain.signals import ALL_SIGNALS
 from storeapp.domain.store import Store
 from storeapp.listeners import core
 from storeapp.listeners.api import CellModel
-from storeapp.listeners.inventory import (
-    SORT_ROLE,
-    STATUS_ROLE,
-    InventoryModel,
-    InventoryPlugin,
-    StockStatus,
-)
+from storeapp.listeners.inventory.model import SORT_ROLE, STATUS_ROLE, InventoryModel
+from storeapp.listeners.inventory.plugin import InventoryPlugin
+from storeapp.listeners.inventory.stock import StockStatus
 from storeapp.listeners.manager import PluginManager
 from storeapp.ui.bridge import GuiBridge, QtPluginHost
 
@@ -115,7 +111,7 @@ def inventory_receivers() -> int:
         1
         for signal in ALL_SIGNALS
         for info in signal.receivers_info()
-        if info.module == "storeapp.listeners.inventory"
+        if info.module == "storeapp.listeners.inventory.plugin"
     )
 
 

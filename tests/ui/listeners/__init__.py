@@ -1,0 +1,1 @@
+"""UI tests of storeapp.listeners: one folder per plugin package."""
