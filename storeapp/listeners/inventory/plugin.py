@@ -27,7 +27,7 @@ from PySide6.QtWidgets import QWidget
 
 from storeapp.domain.models import Product
 from storeapp.domain.signals import order_cancelled, order_created, post_delete, post_save
-from storeapp.listeners.api import DockPlacement, ListenerPlugin
+from storeapp.listeners.api import DockPlacement, ListenerPlugin, PluginHost
 from storeapp.listeners.inventory.model import InventoryModel
 from storeapp.listeners.inventory.panel import InventoryPanel
 from storeapp.listeners.inventory.stock import (
@@ -62,7 +62,7 @@ class InventoryPlugin(ListenerPlugin):
 
     REFRESH_KEY = "inventory"
 
-    def __init__(self, host: Any) -> None:
+    def __init__(self, host: PluginHost) -> None:
         super().__init__(host)
         self.model: InventoryModel | None = None
         self.panel: InventoryPanel | None = None
@@ -141,13 +141,10 @@ class InventoryPlugin(ListenerPlugin):
             self.model.set_threshold(self._threshold)
         if self.panel is not None and self.panel.threshold_box.value() != self._threshold:
             self.panel.threshold_box.setValue(self._threshold)
-        # The host contract has no setter; a host that offers one keeps the value.
-        store_setting = getattr(self.host, "set_setting", None)
-        if callable(store_setting):
-            try:
-                store_setting(THRESHOLD_SETTING, self._threshold)
-            except Exception:
-                logger.exception("Could not save %s", THRESHOLD_SETTING)
+        try:  # the next start (and the next panel) begins with it
+            self.host.set_setting(THRESHOLD_SETTING, self._threshold)
+        except Exception:
+            logger.exception("Could not save %s", THRESHOLD_SETTING)
 
     def _show(self, rows: list[StockRow] | None) -> None:
         """Coalesced: show what was read, unless disabled meanwhile."""

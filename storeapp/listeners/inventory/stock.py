@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from storeapp.listeners.api import coerce_setting
+
 __all__ = [
     "DEFAULT_LOW_STOCK_THRESHOLD",
     "MAX_THRESHOLD",
@@ -46,11 +48,10 @@ class StockRow:
 
 
 def coerce_threshold(value: Any) -> int:
-    """A threshold from a setting (maybe a string from an .ini file)."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return DEFAULT_LOW_STOCK_THRESHOLD
+    """A threshold from a setting or the spin box: read as every int setting
+    is (:func:`coerce_setting`: unreadable gives the default), then kept
+    within ``0..MAX_THRESHOLD``."""
+    number: int = coerce_setting(value, DEFAULT_LOW_STOCK_THRESHOLD)
     return min(max(number, 0), MAX_THRESHOLD)
 
 
