@@ -1,0 +1,98 @@
+"""InventoryModel: rows keyed by product, cells in C++, highlights by the low-stock rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QStandardItemModel
+
+from storeapp.domain.store import Store
+from storeapp.listeners.api import CellModel
+from storeapp.listeners.inventory.model import SORT_ROLE, STATUS_ROLE, InventoryModel
+from storeapp.listeners.inventory.plugin import InventoryPlugin
+from storeapp.listeners.inventory.stock import StockStatus
+from tests.ui.listeners.inventory.conftest import (
+    BG,
+    FG,
+    TIP,
+    cell,
+    colour,
+    equals_db,
+    place,
+    product,
+)
+
+# Qt warnings (among them the model tester's complaints) fail the test.
+pytestmark = pytest.mark.qt_log_level_fail("WARNING")
+
+
+def test_model_passes_the_model_tester_through_inserts_changes_and_removals(
+    qtmodeltester: Any, qtbot: Any, model: InventoryModel, store: Store, user_id: int
+) -> None:
+    qtmodeltester.check(model)
+    extra = store.add_product("NEW-1", "New thing", "1.00", 3)
+    qtbot.waitUntil(lambda: model.row_of(extra.id) >= 0)
+    place(store, user_id, (product(store, "COF-250").id, 2))
+    qtbot.waitUntil(lambda: equals_db(model, store))
+    store.delete_product(extra.id)
+    qtbot.waitUntil(lambda: model.row_of(extra.id) < 0)
+    model.set_threshold(20)
+    assert equals_db(model, store)
+
+
+def test_low_and_out_of_stock_rows_are_highlighted_in_distinct_colours(
+    qtbot: Any, model: InventoryModel, store: Store
+) -> None:
+    coffee = product(store, "COF-250")
+    assert cell(model, "COF-250", BG) is None and cell(model, "COF-250", TIP) is None
+
+    store.update_product(coffee.id, inventory=2)
+    qtbot.waitUntil(lambda: model.stock_by_sku()["COF-250"] == 2)
+    assert cell(model, "COF-250", TIP).startswith("Low stock")
+    assert cell(model, "COF-250", STATUS_ROLE) == StockStatus.LOW
+    low_bg, low_fg = colour(cell(model, "COF-250", BG)), colour(cell(model, "COF-250", FG))
+    # The whole row is highlighted, not just the stock cell.
+    assert colour(cell(model, "COF-250", BG, InventoryModel.NAME)) == low_bg
+
+    store.update_product(coffee.id, inventory=0)
+    qtbot.waitUntil(lambda: model.stock_by_sku()["COF-250"] == 0)
+    assert cell(model, "COF-250", TIP) == "Out of stock"
+    out_bg, out_fg = colour(cell(model, "COF-250", BG)), colour(cell(model, "COF-250", FG))
+    assert out_bg != low_bg and out_fg != low_fg
+
+    store.update_product(coffee.id, inventory=50)
+    qtbot.waitUntil(lambda: model.stock_by_sku()["COF-250"] == 50)
+    assert cell(model, "COF-250", BG) is None and cell(model, "COF-250", TIP) is None
+
+
+def test_model_cells_live_in_cpp_so_sorting_and_painting_never_call_python(
+    plugin: InventoryPlugin, model: InventoryModel
+) -> None:
+    assert isinstance(model, CellModel)
+    for name in ("data", "index", "rowCount", "columnCount", "flags", "headerData", "setData"):
+        assert getattr(type(model), name) is getattr(QStandardItemModel, name), name
+    row = model.row_of_sku("COF-250")
+    assert not model.index(row, InventoryModel.STOCK).flags() & Qt.ItemFlag.ItemIsEditable
+    assert [model.data(model.index(row, c), SORT_ROLE) for c in range(4)] == [
+        "cof-250",
+        "coffee beans 250 g",
+        790,
+        40,
+    ]
+    right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+    alignment = Qt.ItemDataRole.TextAlignmentRole
+    assert [model.data(model.index(row, c), alignment) for c in range(4)] == [
+        None,
+        None,
+        right,
+        right,
+    ]
+    assert [model.headerData(c, Qt.Orientation.Horizontal, alignment) for c in range(4)] == [
+        None,
+        None,
+        right,
+        right,
+    ]
+    assert model.data(model.index(row, InventoryModel.SKU), STATUS_ROLE) == StockStatus.OK
