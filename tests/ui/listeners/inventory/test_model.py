@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from storeapp.domain.store import Store
 from storeapp.listeners.api import CellModel
 from storeapp.listeners.inventory.model import SORT_ROLE, STATUS_ROLE, InventoryModel
 from storeapp.listeners.inventory.plugin import InventoryPlugin
-from storeapp.listeners.inventory.stock import StockStatus
+from storeapp.listeners.inventory.stock import StockRow, StockStatus
 from tests.ui.listeners.inventory.conftest import (
     BG,
     FG,
@@ -96,3 +97,61 @@ def test_model_cells_live_in_cpp_so_sorting_and_painting_never_call_python(
         right,
     ]
     assert model.data(model.index(row, InventoryModel.SKU), STATUS_ROLE) == StockStatus.OK
+
+
+def stock_row(product_id: int, name: str, stock: int) -> StockRow:
+    return StockRow(product_id, f"SKU-{product_id}", name, Decimal("1.00"), stock)
+
+
+def test_apply_keeps_rows_where_they_are_adds_new_ones_at_the_end_and_counts_its_changes(
+    qtbot: Any,
+) -> None:
+    model = InventoryModel()
+    moves: list[str] = []
+    model.rowsInserted.connect(lambda parent, first, last: moves.append(f"+{first}-{last}"))
+    model.rowsRemoved.connect(lambda parent, first, last: moves.append(f"-{first}-{last}"))
+    refreshed: list[int] = []
+    model.refreshed.connect(lambda: refreshed.append(1))
+    apple, bread, cheese = (
+        stock_row(1, "Apple", 9),
+        stock_row(2, "Bread", 9),
+        stock_row(3, "Cheese", 9),
+    )
+
+    assert model.apply([apple, bread, cheese]) == 3
+    assert model.apply([apple, bread, cheese]) == 0 and refreshed == [1]  # no change, no signal
+    # The database lists by name: a renamed product moves there, but not in
+    # the model (the proxy sorts), so it is rewritten in place, not moved.
+    zebra = stock_row(1, "Zebra cake", 9)
+    assert model.apply([bread, cheese, zebra]) == 1
+    assert [r.product_id for r in model.rows()] == [1, 2, 3] and model.rows()[0] == zebra
+    assert moves == ["+0-2"]
+    # A new product, listed first, goes to the end; a deleted one leaves.
+    donut = stock_row(4, "Donut", 9)
+    assert model.apply([donut, zebra, cheese]) == 2
+    assert [r.product_id for r in model.rows()] == [1, 3, 4]
+    assert moves == ["+0-2", "-1-1", "+2-2"]
+    assert (model.row_of(4), model.row_of(2)) == (2, -1)
+    assert model.index(2, InventoryModel.NAME).data() == "Donut"
+
+
+def test_a_new_threshold_repaints_only_the_rows_whose_highlight_changes(qtbot: Any) -> None:
+    model = InventoryModel(threshold=5)
+    model.apply([stock_row(1, "Out", 0), stock_row(2, "Low", 3), stock_row(3, "Ok", 7)])
+    model.apply([*model.rows(), stock_row(4, "Plenty", 50)])
+    repainted: set[int] = set()
+    model.dataChanged.connect(
+        lambda top, bottom, *_: repainted.update(range(top.row(), bottom.row() + 1))
+    )
+    refreshed: list[int] = []
+    model.refreshed.connect(lambda: refreshed.append(1))
+
+    model.set_threshold(8)
+
+    # "Low" says its threshold in its tooltip; "Ok" becomes low.
+    assert repainted == {1, 2} and refreshed == [1]
+    assert model.index(2, 0).data(STATUS_ROLE) == StockStatus.LOW
+    assert model.index(1, 0).data(TIP) == "Low stock: 3 left (threshold 8)"
+    assert model.counts() == {StockStatus.OK: 1, StockStatus.LOW: 2, StockStatus.OUT: 1}
+    model.set_threshold(8)
+    assert refreshed == [1]  # the same threshold: nothing to do
