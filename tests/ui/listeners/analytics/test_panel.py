@@ -21,15 +21,15 @@ from storeapp.domain.models import Order
 from storeapp.domain.signals import order_created
 from storeapp.domain.store import Store
 from storeapp.listeners import core
-from storeapp.listeners.analytics import (
+from storeapp.listeners.analytics.aggregate import (
     HOUR,
     MINUTE,
-    AnalyticsPlugin,
     ProductSales,
-    TopProductsModel,
     bucket_start,
     to_msecs,
 )
+from storeapp.listeners.analytics.model import TopProductsModel
+from storeapp.listeners.analytics.plugin import AnalyticsPlugin
 from storeapp.listeners.api import ENTRY_POINT_GROUP, CellModel, HeadlessHost
 from storeapp.ui.bridge import GuiBridge, QtPluginHost
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from storeapp.listeners.analytics import (
+from storeapp.listeners.analytics.aggregate import (
     BY_QUANTITY,
     BY_REVENUE,
     HOUR,
