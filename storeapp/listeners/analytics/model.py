@@ -24,31 +24,32 @@ class TopProductsModel(CellModel):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(self.HEADERS, parent)
-        self._rows: list[ProductSales] = []
+        self.row_data: list[tuple[int, ProductSales]] = []
 
     def rows(self) -> list[ProductSales]:
-        return list(self._rows)
+        return [sales for _rank, sales in self.row_data]
 
     # -- write (GUI thread only) ------------------------------------------------
 
     def set_rows(self, rows: Iterable[ProductSales]) -> None:
-        """Show ``rows``: rows added/removed at the end, changed rows rewritten in place."""
-        new = list(rows)
-        old, self._rows = self._rows, new
-        if new == old:
-            return
-        kept = min(len(old), len(new))
-        if len(new) < len(old):
-            self.remove_rows(kept, len(old) - kept)
-        for i in range(kept):
-            if new[i] != old[i]:
-                self.write_row(i, _top_cells(new[i]))
-        if len(new) > len(old):
-            self.insert_rows(kept, [_top_cells(r) for r in new[kept:]])
+        """Show ``rows``, best first: rows added/removed at the end, changed
+        rows rewritten in place.
+
+        Rows are keyed by rank, not by product: row 1 is the best seller,
+        whoever it is, so a product that overtakes another rewrites two rows
+        instead of moving (:meth:`CellModel.sync_rows` rebuilds the table
+        when kept keys change order).
+        """
+        self.sync_rows(list(enumerate(rows)), _rank, _top_cells)
 
 
-def _top_cells(row: ProductSales) -> list[Cell]:
+def _rank(row: tuple[int, ProductSales]) -> int:
+    return row[0]
+
+
+def _top_cells(ranked: tuple[int, ProductSales]) -> list[Cell]:
     """One best seller's cells, every role given (None clears it)."""
+    row = ranked[1]
     display = Qt.ItemDataRole.DisplayRole
     align, tip = Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.ToolTipRole
     return [

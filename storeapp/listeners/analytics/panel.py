@@ -49,15 +49,19 @@ class AnalyticsPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("analyticsPanel")
 
-        self.bucket_combo = QComboBox(objectName="analyticsBucket")
+        self.bucket_combo = QComboBox()
+        self.bucket_combo.setObjectName("analyticsBucket")
         for text, value in self.BUCKET_ITEMS:
             self.bucket_combo.addItem(text, value)
         self.bucket_combo.setCurrentIndex(max(self.bucket_combo.findData(granularity), 0))
         self.bucket_combo.setToolTip("Revenue per minute or per hour")
 
-        self.orders_label = QLabel("0", objectName="totalOrders")
-        self.revenue_label = QLabel("0.00", objectName="totalRevenue")
-        self.average_label = QLabel("0.00", objectName="averageOrder")
+        self.orders_label = QLabel("0")
+        self.orders_label.setObjectName("totalOrders")
+        self.revenue_label = QLabel("0.00")
+        self.revenue_label.setObjectName("totalRevenue")
+        self.average_label = QLabel("0.00")
+        self.average_label.setObjectName("averageOrder")
         totals = QGridLayout()
         for column, (caption, label) in enumerate(
             (
@@ -102,11 +106,13 @@ class AnalyticsPanel(QWidget):
         self.chart_view.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.chart_view.setMinimumHeight(200)
 
-        self.top_by_combo = QComboBox(objectName="analyticsTopBy")
+        self.top_by_combo = QComboBox()
+        self.top_by_combo.setObjectName("analyticsTopBy")
         for text, value in self.TOP_ITEMS:
             self.top_by_combo.addItem(text, value)
         self.top_model = TopProductsModel(self)
-        self.top_view = QTableView(objectName="topProductsView")
+        self.top_view = QTableView()
+        self.top_view.setObjectName("topProductsView")
         self.top_view.setModel(self.top_model)
         self.top_view.setWordWrap(False)
         header = self.top_view.horizontalHeader()

@@ -34,7 +34,7 @@ from storeapp.listeners.analytics.aggregate import (
     Totals,
 )
 from storeapp.listeners.analytics.panel import AnalyticsPanel
-from storeapp.listeners.api import DockPlacement, ListenerPlugin
+from storeapp.listeners.api import DockPlacement, ListenerPlugin, PluginHost
 
 __all__ = ["AnalyticsPlugin"]
 
@@ -58,7 +58,7 @@ class AnalyticsPlugin(ListenerPlugin):
     panel_object_name = "analyticsDock"
     dock = DockPlacement("right", slot=1, share=60)
 
-    def __init__(self, host: Any) -> None:
+    def __init__(self, host: PluginHost) -> None:
         super().__init__(host)
         self.aggregate = SalesAggregate()
         self.redraws = 0
