@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import (
@@ -19,19 +19,20 @@ from PySide6.QtWidgets import (
 from storeapp.listeners.inventory.model import SORT_ROLE, InventoryModel
 from storeapp.listeners.inventory.stock import MAX_THRESHOLD, StockStatus
 
-if TYPE_CHECKING:
-    from storeapp.listeners.inventory.plugin import InventoryPlugin
-
 __all__ = ["InventoryPanel"]
 
 
 class InventoryPanel(QWidget):
-    """The dock's widget: the threshold spin box, a summary and the table."""
+    """The dock's widget: the threshold spin box, a summary and the table.
 
-    def __init__(self, plugin: InventoryPlugin, model: InventoryModel) -> None:
+    It shows ``model`` and nothing else: the plugin listens to
+    ``threshold_box.valueChanged`` and changes the model.
+    """
+
+    def __init__(self, model: InventoryModel) -> None:
         super().__init__()
         self.setObjectName("inventoryPanel")
-        self.plugin = plugin
+        self.model = model
 
         self.threshold_box = QSpinBox(self)
         self.threshold_box.setObjectName("lowStockThreshold")
@@ -72,13 +73,12 @@ class InventoryPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.view)
 
-        self.threshold_box.valueChanged.connect(plugin.set_threshold)
         # Once per refresh: dataChanged comes once per changed cell.
         model.refreshed.connect(self.update_summary)
         self.update_summary()
 
     def update_summary(self, *args: Any) -> None:
-        counts = self.plugin.model.counts() if self.plugin.model is not None else {}
+        counts = self.model.counts()
         total = sum(counts.values())
         self.summary.setText(
             f"{total} products · {counts.get(StockStatus.LOW, 0)} low · "

@@ -1,19 +1,21 @@
-"""The inventory panel: every product's stock, always equal to the database.
+"""The inventory plugin: every product's stock, always equal to the database.
 
 Receivers never carry stock numbers to the panel. Each one (run in the
 sender's thread, only after the transaction commits) just marks the panel
 dirty with ``host.coalesce_load``: at most ~20 times a second,
 ``store.list_products()`` is read on the host's reader thread (a query on
 the GUI thread would wait for the GIL at every SQLite call while orders pour
-in) and the GUI thread applies the difference to the table model (changed
-rows rewritten, inserts and removals in runs, never a reset, so the
-selection and the scroll position survive). Concurrent orders from
-several threads, committed in any order, therefore always converge to
-what the database holds, and a rolled-back change is never shown (nothing is scheduled for it).
+in) and the GUI thread applies the difference to the table model
+(``CellModel.sync_rows``: changed rows rewritten, inserts and removals in
+runs, never a reset, so the selection and the scroll position survive).
+Concurrent orders from several threads, committed in any order, therefore
+always converge to what the database holds, and a rolled-back change is
+never shown (nothing is scheduled for it).
 
 Rows at or below the low-stock threshold (setting
-``inventory/low_stock_threshold``, default 5, and a spin box in the panel)
-are highlighted; rows with no stock at all in a second colour.
+``inventory/low_stock_threshold``, default 5, set with a spin box in the
+panel and saved for the next start) are highlighted; rows with no stock at
+all in a second colour.
 """
 
 from __future__ import annotations
@@ -100,7 +102,8 @@ class InventoryPlugin(ListenerPlugin):
     def create_panel(self) -> QWidget:
         self.model = InventoryModel(self._threshold)
         self._apply(self._load())  # show what is there now, before any event
-        self.panel = InventoryPanel(self, self.model)
+        self.panel = InventoryPanel(self.model)
+        self.panel.threshold_box.valueChanged.connect(self.set_threshold)
         self.model.setParent(self.panel)  # found under the window; dies with the panel
         return self.panel
 
