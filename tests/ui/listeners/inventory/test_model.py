@@ -155,3 +155,24 @@ def test_a_new_threshold_repaints_only_the_rows_whose_highlight_changes(qtbot: A
     assert model.counts() == {StockStatus.OK: 1, StockStatus.LOW: 2, StockStatus.OUT: 1}
     model.set_threshold(8)
     assert refreshed == [1]  # the same threshold: nothing to do
+
+
+def test_a_refresh_builds_cells_only_for_the_rows_that_changed(
+    qtbot: Any, monkeypatch: Any
+) -> None:
+    """sync_rows asks for every row's cells at each refresh (20 a second in a
+    rush); an unchanged row must answer from what it shows, not build them."""
+    model = InventoryModel()
+    rows = [stock_row(i, f"Thing {i}", 10 + i) for i in range(50)]
+    model.apply(rows)
+    built: list[int] = []
+    make_cells = model._make_cells
+    monkeypatch.setattr(
+        model, "_make_cells", lambda row: built.append(row.product_id) or make_cells(row)
+    )
+
+    assert model.apply([stock_row(i, f"Thing {i}", 10 + i) for i in range(50)]) == 0  # equal
+    assert built == []
+    rows[7] = stock_row(7, "Thing 7", 3)
+    assert model.apply(rows) == 1
+    assert built == [7] and model.index(7, InventoryModel.STOCK).data() == 3
