@@ -262,7 +262,7 @@ def test_the_wiring_view_lists_every_signal_with_its_receivers(qtbot: Any, windo
         "core.on_order_created",
     )
     assert (
-        by_name["storeapp.listeners.analytics.AnalyticsPlugin._on_order_created"]["sender"]
+        by_name["storeapp.listeners.analytics.plugin.AnalyticsPlugin._on_order_created"]["sender"]
         == "Order"
     )
     ui = by_name["storeapp.ui.main_window.MainWindow._on_orders_changed"]

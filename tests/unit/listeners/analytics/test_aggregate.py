@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
@@ -9,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from storeapp.listeners.analytics import (
+from storeapp.listeners.analytics.aggregate import (
     BY_QUANTITY,
     BY_REVENUE,
     HOUR,
@@ -294,3 +297,16 @@ def test_concurrent_apply_and_remove_keep_exact_totals():
     assert sum(r for _, r in agg.buckets(MINUTE)) == revenue
     assert sum(r for _, r in agg.buckets(HOUR)) == revenue
     assert {p.name: p.quantity for p in agg.top_products()} == {"Coffee": kept, "Bagel": kept}
+
+
+def test_the_aggregate_loads_no_qt():
+    probe = (
+        "import json, sys; import storeapp.listeners.analytics.aggregate; "
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('PySide6', 'shiboken6'))))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []

@@ -1,0 +1,1 @@
+"""UI tests of the analytics plugin: top-products model, chart panel, plugin."""
