@@ -69,8 +69,13 @@ from storeapp.domain.dispatch import (
     safe_repr,
 )
 from storeapp.domain.signals import ALL_SIGNALS
-from storeapp.listeners.api import DockPlacement, ListenerPlugin, PluginState, plugin_state_changed
-from storeapp.listeners.manager import PluginManager
+from storeapp.listeners.api import (
+    DockPlacement,
+    ListenerPlugin,
+    PluginHost,
+    PluginState,
+    plugin_state_changed,
+)
 
 __all__ = [
     "DEFAULT_MAX_SENDS",
@@ -1073,29 +1078,31 @@ class InspectorPanel(QWidget):
             self.view.scrollToBottom()
 
 
-class _Observer:
+class SendObserver:
     """The dispatch observer. Called in the sender's thread, so it only
     queues (a lock and an append) and asks for one coalesced flush."""
 
-    __slots__ = ("_plugin",)
+    __slots__ = ("_buffer", "_wake", "skipped_by_signal")
 
-    def __init__(self, plugin: InspectorPlugin) -> None:
-        self._plugin = plugin
+    def __init__(self, buffer: SendBuffer, wake: Callable[[], None]) -> None:
+        self._buffer = buffer
+        self._wake = wake
+        #: signal name -> ``(receiver, module, status)`` of each receiver of a
+        #: plugin that listens to it but is off; replaced whole (any thread).
+        self.skipped_by_signal: dict[str, tuple[tuple[str, str, ReceiverStatus], ...]] = {}
 
     def sent(self, record: SendRecord) -> None:
-        plugin = self._plugin
-        skipped = plugin._skipped_by_signal.get(record.signal)
+        skipped = self.skipped_by_signal.get(record.signal)
         if skipped:
             record.calls.extend(
                 ReceiverCall(name, module, status) for name, module, status in skipped
             )
-        if plugin.buffer.push(record):
-            plugin.host.coalesce(plugin.FLUSH_KEY, plugin.flush)
+        if self._buffer.push(record):
+            self._wake()
 
     def updated(self, record: SendRecord) -> None:
-        plugin = self._plugin
-        if plugin.buffer.touch(record.seq):
-            plugin.host.coalesce(plugin.FLUSH_KEY, plugin.flush)
+        if self._buffer.touch(record.seq):
+            self._wake()
 
 
 class InspectorPlugin(ListenerPlugin):
@@ -1120,7 +1127,7 @@ class InspectorPlugin(ListenerPlugin):
     FLUSH_KEY = "inspector"
     WIRING_KEY = "inspector.wiring"
 
-    def __init__(self, host: Any, *, max_sends: int | None = None) -> None:
+    def __init__(self, host: PluginHost, *, max_sends: int | None = None) -> None:
         super().__init__(host)
         if max_sends is None:
             try:
@@ -1137,11 +1144,8 @@ class InspectorPlugin(ListenerPlugin):
         self._view_rows = _coerce_count(view_rows, DEFAULT_VIEW_ROWS)
         #: The signals the wiring view lists.
         self.signals: tuple[Signal, ...] = WATCHED_SIGNALS
-        self._observer = _Observer(self)
-        # signal name -> ((receiver, module, status), ...) for plugins that
-        # listen to it but are off; replaced whole, read from any thread.
-        self._skipped_by_signal: dict[str, tuple[tuple[str, str, str], ...]] = {}
-        self._seen_manager: PluginManager | None = None
+        #: The dispatch observer, attached while the plugin is enabled.
+        self.observer = SendObserver(self.buffer, self._schedule_flush)
         self._labels: dict[str, str] = {}
         self._shown_wiring: Any = None
         self._shown_choices: list[tuple[str, str]] = []
@@ -1167,12 +1171,12 @@ class InspectorPlugin(ListenerPlugin):
             signal.receiver_connected.connect(self._on_wiring_changed, weak=False)
             signal.receiver_disconnected.connect(self._on_wiring_changed, weak=False)
             self._watching.append(signal)
-        dispatch.set_observer(self._observer)
+        dispatch.set_observer(self.observer)
         self.host.coalesce(self.FLUSH_KEY, self.flush)
         self.host.coalesce(self.WIRING_KEY, self._on_plugins_changed)
 
     def shutdown(self) -> None:
-        if dispatch.get_observer() is self._observer:
+        if dispatch.get_observer() is self.observer:
             dispatch.set_observer(None)
         for signal in self._watching:
             signal.receiver_connected.disconnect(self._on_wiring_changed)
@@ -1200,11 +1204,6 @@ class InspectorPlugin(ListenerPlugin):
 
     # -- who is who ----------------------------------------------------------------
 
-    @property
-    def manager(self) -> PluginManager | None:
-        """The plugin manager: the host's, or the one that announced a state change."""
-        return getattr(self.host, "plugins", None) or self._seen_manager
-
     def plugin_of(self, module: str) -> str:
         """The plugin a receiver's module belongs to; ``window`` for the
         window's own receivers; ``""`` for anything else (GUI thread)."""
@@ -1215,11 +1214,9 @@ class InspectorPlugin(ListenerPlugin):
         return label
 
     def _label_for(self, module: str) -> str:
-        manager = self.manager
-        if manager is not None:
-            name = manager.plugin_for_module(module)
-            if name:
-                return name
+        name = self.host.plugin_for_module(module)
+        if name:
+            return name
         if module == "storeapp.ui" or module.startswith("storeapp.ui."):
             return "window"
         if module == "storeapp.listeners.manager":
@@ -1228,11 +1225,8 @@ class InspectorPlugin(ListenerPlugin):
 
     def _update_skipped(self) -> None:
         """Note which plugins are off and what they would hear (any thread)."""
-        manager = self.manager
-        if manager is None:
-            return
-        skipped: dict[str, list[tuple[str, str, str]]] = {}
-        for record in manager.records():
+        skipped: dict[str, list[tuple[str, str, ReceiverStatus]]] = {}
+        for record in self.host.plugin_records():
             cls = record.cls
             if cls is None or record.name == self.name or record.state == PluginState.ENABLED:
                 continue
@@ -1244,13 +1238,14 @@ class InspectorPlugin(ListenerPlugin):
             entry = (f"{cls.__module__}.{cls.__qualname__}", cls.__module__, status)
             for signal_name in record.listens_to:
                 skipped.setdefault(signal_name, []).append(entry)
-        self._skipped_by_signal = {k: tuple(v) for k, v in skipped.items()}
+        self.observer.skipped_by_signal = {k: tuple(v) for k, v in skipped.items()}
+
+    def _schedule_flush(self) -> None:
+        self.host.coalesce(self.FLUSH_KEY, self.flush)
 
     # -- receivers (any thread) ----------------------------------------------------
 
     def _on_plugin_state_changed(self, sender: Any = None, **kwargs: Any) -> None:
-        if self._seen_manager is None and isinstance(sender, PluginManager):
-            self._seen_manager = sender
         self._update_skipped()
         self.host.coalesce(self.WIRING_KEY, self._on_plugins_changed)
 
@@ -1274,8 +1269,7 @@ class InspectorPlugin(ListenerPlugin):
             return
         if self._wiring_key(self.wiring()) != self._shown_wiring:
             self.refresh_wiring()
-        manager = self.manager
-        records = manager.records() if manager is not None else []
+        records = self.host.plugin_records()
         choices = [(r.name, r.title if r.enabled else f"{r.title} (off)") for r in records]
         choices.append(("window", "Window"))
         if choices != self._shown_choices:

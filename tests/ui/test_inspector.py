@@ -204,7 +204,7 @@ def test_the_inspector_is_on_by_default_with_its_dock_and_observer(window: Any) 
     record = window.manager.record("inspector")
     assert record.enabled and record.title == "Signal inspector"
     assert find(window, QDockWidget, "signalInspectorDock").isVisible()
-    assert dispatch.get_observer() is inspector(window)._observer
+    assert dispatch.get_observer() is inspector(window).observer
     for cls, name in (
         (QComboBox, "inspectorSignalFilter"),
         (QComboBox, "inspectorPluginFilter"),
@@ -1006,7 +1006,7 @@ def test_disabling_the_inspector_detaches_the_observer_and_enabling_reattaches_i
     window.bridge.flush_now()
     assert [r.kwargs for r in plugin.buffer.records() if r.signal == MARKER] == ["n=0"]
     window.set_plugin_enabled("inspector", True)
-    assert dispatch.get_observer() is plugin._observer
+    assert dispatch.get_observer() is plugin.observer
     assert find(window, QDockWidget, "signalInspectorDock").isVisible()
     send_marker_and_wait(qtbot, window, 2)
     assert markers(timeline(window)) == ["n=0", "n=2"]

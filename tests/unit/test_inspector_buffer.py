@@ -289,7 +289,7 @@ def test_the_plugin_observes_sends_only_while_enabled(tmp_path: Any) -> None:
     probe.connect(receiver, weak=False)
     try:
         plugin.ready()
-        assert dispatch.get_observer() is plugin._observer
+        assert dispatch.get_observer() is plugin.observer
         for i in range(8):
             probe.send_robust("me", n=i)
         assert len(plugin.buffer) == 5  # bounded; the headless host flushes at once
