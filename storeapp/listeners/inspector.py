@@ -55,6 +55,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,7 @@ from storeapp.listeners.api import (
     ListenerPlugin,
     PluginHost,
     PluginState,
+    coerce_setting,
     plugin_state_changed,
 )
 
@@ -104,9 +106,6 @@ DEFAULT_VIEW_ROWS = 2_000
 VIEW_ROWS_SETTING = "inspector/view_rows"
 MAX_SENDS_LIMIT = 1_000_000
 
-SKIPPED_PLUGIN_DISABLED = ReceiverStatus.SKIPPED_PLUGIN_DISABLED
-SKIPPED_PLUGIN_FAILED = ReceiverStatus.SKIPPED_PLUGIN_FAILED
-
 #: Every signal the wiring view lists (and the signal filter offers first).
 WATCHED_SIGNALS: tuple[Signal, ...] = (*ALL_SIGNALS, plugin_state_changed, receiver_failed)
 
@@ -119,9 +118,6 @@ COALESCE_SECONDS = 0.05
 VIEW_BATCH = 25
 VIEW_BUDGET = 0.008
 CATCH_UP_SECONDS = 0.015
-
-_FAILED_STATUSES = ("error", "failed after commit")
-_RAN_STATUSES = ("ok", "ran after commit")
 
 
 # ==========================================================================
@@ -305,13 +301,11 @@ def _check_maxlen(maxlen: Any) -> int:
     return maxlen
 
 
-def _coerce_count(value: Any, default: int = DEFAULT_MAX_SENDS) -> int:
-    """A capacity from a setting (maybe a string from an .ini file)."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return default
-    return min(max(number, 1), MAX_SENDS_LIMIT)
+def count_setting(value: Any, default: int) -> int:
+    """A count from a setting or a caller (text from an .ini file is read as
+    :func:`~storeapp.listeners.api.coerce_setting` reads it), kept within
+    1..``MAX_SENDS_LIMIT``."""
+    return min(max(coerce_setting(value, default), 1), MAX_SENDS_LIMIT)
 
 
 def format_time(timestamp: float) -> str:
@@ -331,21 +325,36 @@ def total_duration(record: SendRecord) -> float | None:
     return sum(durations) if durations else None
 
 
-def outcome(record: SendRecord) -> str:
-    """One phrase for a send: ``ok``, ``1 failed``, ``2 deferred``, ..."""
+class Outcome(StrEnum):
+    """What a send came to, in a word; it picks the send's colour. A send
+    whose receivers fared differently counts as the first of failed,
+    dropped, deferred that happened to one of them."""
+
+    FAILED = "failed"
+    DROPPED = "dropped by rollback"
+    DEFERRED = "deferred"
+    OK = "ok"
+    SKIPPED = "skipped"
+    NO_RECEIVERS = "no receivers"
+    MUTED = "muted"
+
+
+def summarise(record: SendRecord) -> tuple[Outcome, str]:
+    """A send's :class:`Outcome` and its phrase: ``ok``, ``1 failed``,
+    ``1 failed, 2 deferred``, ..."""
     if record.muted:
-        return "muted"
+        return Outcome.MUTED, "muted"
     failed = deferred = dropped = ran = 0
     calls = list(record.calls)
     for call in calls:
         status = call.status
-        if status in _FAILED_STATUSES:
+        if status.failed:
             failed += 1
-        elif status == "deferred":
+        elif status is ReceiverStatus.DEFERRED:
             deferred += 1
-        elif status == "dropped by rollback":
+        elif status is ReceiverStatus.DROPPED:
             dropped += 1
-        elif status in _RAN_STATUSES:
+        elif status.ran:
             ran += 1
     parts = []
     if failed:
@@ -355,10 +364,16 @@ def outcome(record: SendRecord) -> str:
     if dropped:
         parts.append(f"{dropped} dropped by rollback")
     if parts:
-        return ", ".join(parts)
+        kind = Outcome.FAILED if failed else Outcome.DROPPED if dropped else Outcome.DEFERRED
+        return kind, ", ".join(parts)
     if ran:
-        return "ok"
-    return "skipped" if calls else "no receivers"
+        return Outcome.OK, "ok"
+    return (Outcome.SKIPPED, "skipped") if calls else (Outcome.NO_RECEIVERS, "no receivers")
+
+
+def outcome(record: SendRecord) -> str:
+    """One phrase for a send: ``ok``, ``1 failed``, ``2 deferred``, ..."""
+    return summarise(record)[1]
 
 
 def record_to_dict(
@@ -422,7 +437,6 @@ from PySide6.QtCore import (  # noqa: E402
 from PySide6.QtCore import Signal as QtSignal  # noqa: E402  (ours is dispatch.Signal)
 from PySide6.QtGui import (  # noqa: E402
     QBrush,
-    QColor,
     QFont,
     QFontDatabase,
     QStandardItem,
@@ -443,7 +457,7 @@ from PySide6.QtWidgets import (  # noqa: E402
     QWidget,
 )
 
-from storeapp.listeners.api import RIGHT, CellModel  # noqa: E402
+from storeapp.listeners.api import RIGHT, CellModel, palette  # noqa: E402
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -458,31 +472,38 @@ TRACEBACK_ROLE = Qt.ItemDataRole.UserRole + 4
 #: Wiring view: True on a signal row with no receivers.
 NO_RECEIVERS_ROLE = Qt.ItemDataRole.UserRole + 5
 
-# Light backgrounds with dark text of the same hue (as the inventory panel).
-_ERROR_BG, _ERROR_FG = QBrush(QColor("#f8d7da")), QBrush(QColor("#842029"))
-_DROPPED_BG, _DROPPED_FG = QBrush(QColor("#fff3cd")), QBrush(QColor("#664d03"))
-_MUTED_FG = QBrush(QColor("#6c757d"))
-_DEFERRED_FG = QBrush(QColor("#0b5394"))
-_EMPTY_SIGNAL_BG = QBrush(QColor("#eceff1"))
+Colours = tuple[QBrush | None, QBrush | None]  # (background, foreground)
+
+#: A send's colours by its outcome: failures red, rollbacks amber, deferred
+#: receivers blue, sends nobody heard grey.
+OUTCOME_COLOURS: dict[Outcome, Colours] = {
+    Outcome.FAILED: (palette.ERROR_BG, palette.ERROR_FG),
+    Outcome.DROPPED: (palette.WARN_BG, palette.WARN_FG),
+    Outcome.DEFERRED: (None, palette.INFO_FG),
+    Outcome.OK: (None, None),
+    Outcome.SKIPPED: (None, palette.MUTED_FG),
+    Outcome.NO_RECEIVERS: (None, palette.MUTED_FG),
+    Outcome.MUTED: (None, palette.MUTED_FG),
+}
 
 
-def _status_colours(status: str) -> tuple[QBrush | None, QBrush | None]:
-    """(background, foreground) for a receiver status or a send outcome."""
-    if "failed" in status or status == "error":
-        return _ERROR_BG, _ERROR_FG
-    if "dropped" in status:
-        return _DROPPED_BG, _DROPPED_FG
-    if status.startswith("skipped") or status in ("muted", "no receivers"):
-        return None, _MUTED_FG
-    if "deferred" in status:
-        return None, _DEFERRED_FG
+def status_colours(status: ReceiverStatus) -> Colours:
+    """A receiver call's colours, as a send's (failed, dropped, deferred, skipped)."""
+    if status.failed:
+        return OUTCOME_COLOURS[Outcome.FAILED]
+    if status is ReceiverStatus.DROPPED:
+        return OUTCOME_COLOURS[Outcome.DROPPED]
+    if status.skipped:
+        return OUTCOME_COLOURS[Outcome.SKIPPED]
+    if status is ReceiverStatus.DEFERRED:
+        return OUTCOME_COLOURS[Outcome.DEFERRED]
     return None, None
 
 
-def _colour_roles(status: str, rewrite: bool) -> dict[int, QBrush | None]:
-    """Background and foreground roles for a status; those without a colour
+def _colour_roles(colours: Colours, rewrite: bool) -> dict[int, QBrush | None]:
+    """Background and foreground roles for ``colours``; those without a colour
     are None (cleared) on a ``rewrite`` and left out otherwise."""
-    background, foreground = _status_colours(status)
+    background, foreground = colours
     roles: dict[int, QBrush | None] = {}
     if background is not None or rewrite:
         roles[Qt.ItemDataRole.BackgroundRole] = background
@@ -722,8 +743,8 @@ class TimelineModel(CellModel):
     # a None only clears a role, which is work for nothing in a new cell.
 
     def _send_cells(self, record: SendRecord, rewrite: bool = False) -> list[dict[int, Any]]:
-        status = outcome(record)
-        colours = _colour_roles(status, rewrite)
+        kind, status = summarise(record)
+        colours = _colour_roles(OUTCOME_COLOURS[kind], rewrite)
         texts = (
             format_time(record.time),
             record.signal,
@@ -746,7 +767,7 @@ class TimelineModel(CellModel):
         self, record: SendRecord, call: ReceiverCall, rewrite: bool = False
     ) -> list[dict[int, Any]]:
         plugin = self._plugin_of(call.module)
-        colours = _colour_roles(call.status, rewrite)
+        colours = _colour_roles(status_colours(call.status), rewrite)
         texts = (
             "",
             call.receiver,
@@ -815,8 +836,8 @@ class WiringModel(QStandardItemModel):
                     item.setFont(bold)
                 else:
                     item.setFont(italic)
-                    item.setForeground(_MUTED_FG)
-                    item.setBackground(_EMPTY_SIGNAL_BG)
+                    item.setForeground(palette.MUTED_FG)
+                    item.setBackground(palette.QUIET_BG)
             if not infos:
                 count.setToolTip("Nothing is connected: sending this signal calls nobody.")
             for info in infos:
@@ -1131,7 +1152,9 @@ class InspectorPlugin(ListenerPlugin):
         super().__init__(host)
         if max_sends is None:
             try:
-                max_sends = _coerce_count(host.setting(MAX_SENDS_SETTING, DEFAULT_MAX_SENDS))
+                max_sends = count_setting(
+                    host.setting(MAX_SENDS_SETTING, DEFAULT_MAX_SENDS), DEFAULT_MAX_SENDS
+                )
             except Exception:
                 logger.exception("Could not read %s", MAX_SENDS_SETTING)
                 max_sends = DEFAULT_MAX_SENDS
@@ -1141,7 +1164,7 @@ class InspectorPlugin(ListenerPlugin):
         except Exception:
             logger.exception("Could not read %s", VIEW_ROWS_SETTING)
             view_rows = DEFAULT_VIEW_ROWS
-        self._view_rows = _coerce_count(view_rows, DEFAULT_VIEW_ROWS)
+        self._view_rows = count_setting(view_rows, DEFAULT_VIEW_ROWS)
         #: The signals the wiring view lists.
         self.signals: tuple[Signal, ...] = WATCHED_SIGNALS
         #: The dispatch observer, attached while the plugin is enabled.
@@ -1231,9 +1254,9 @@ class InspectorPlugin(ListenerPlugin):
             if cls is None or record.name == self.name or record.state == PluginState.ENABLED:
                 continue
             status = (
-                SKIPPED_PLUGIN_FAILED
+                ReceiverStatus.SKIPPED_PLUGIN_FAILED
                 if record.state == PluginState.FAILED
-                else SKIPPED_PLUGIN_DISABLED
+                else ReceiverStatus.SKIPPED_PLUGIN_DISABLED
             )
             entry = (f"{cls.__module__}.{cls.__qualname__}", cls.__module__, status)
             for signal_name in record.listens_to:
@@ -1425,13 +1448,13 @@ class InspectorPlugin(ListenerPlugin):
 
     def set_max_sends(self, max_sends: int) -> None:
         """Change how many sends are kept (the oldest go first) and remember it."""
-        self.buffer.resize(_coerce_count(max_sends))
+        self.buffer.resize(count_setting(max_sends, DEFAULT_MAX_SENDS))
         self._remember(MAX_SENDS_SETTING, self.buffer.maxlen)
         self._resize_view()
 
     def set_view_rows(self, rows: int) -> None:
         """Change how many sends the timeline shows at most, and remember it."""
-        self._view_rows = _coerce_count(rows, DEFAULT_VIEW_ROWS)
+        self._view_rows = count_setting(rows, DEFAULT_VIEW_ROWS)
         self._remember(VIEW_ROWS_SETTING, self._view_rows)
         self._resize_view()
 

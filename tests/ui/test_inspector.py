@@ -30,7 +30,6 @@ from storeapp.listeners.inspector import (
     NO_RECEIVERS_ROLE,
     PLUGIN_ROLE,
     SEQ_ROLE,
-    SKIPPED_PLUGIN_DISABLED,
     STATUS_ROLE,
     TRACEBACK_ROLE,
     VIEW_BATCH,
@@ -825,14 +824,18 @@ def test_the_timeline_model_keeps_plain_values_in_cpp_cells(qtbot: Any) -> None:
     failed = ReceiverCall(
         "app.boom",
         "app",
-        "error",
+        ReceiverStatus.ERROR,
         duration=0.001,
         error="RuntimeError: boom",
         traceback="Traceback (most recent call last):\nRuntimeError: boom\n",
     )
     buffer = SendBuffer(10)
     buffer.push(
-        make_record(1, ReceiverCall("app.ok", "app", "ok", duration=0.0005, result="None"), failed)
+        make_record(
+            1,
+            ReceiverCall("app.ok", "app", ReceiverStatus.OK, duration=0.0005, result="None"),
+            failed,
+        )
     )
     buffer.push(make_record(2))
     buffer.drain()
@@ -914,7 +917,7 @@ def test_the_timeline_model_keeps_plain_values_in_cpp_cells(qtbot: Any) -> None:
 
 
 def test_sync_batches_its_changes_and_rewrites_only_what_changed(qtbot: Any) -> None:
-    later = ReceiverCall("app.later", "app", "deferred", on_commit=True)
+    later = ReceiverCall("app.later", "app", ReceiverStatus.DEFERRED, on_commit=True)
     buffer = SendBuffer(10)
     for record in (make_record(0), make_record(1, later), make_record(2)):
         buffer.push(record)
@@ -947,10 +950,16 @@ def test_sync_batches_its_changes_and_rewrites_only_what_changed(qtbot: Any) -> 
     # The deferred receiver ran and the send gained a call; a new send comes,
     # over the 3 rows shown: the oldest goes.
     later.status, later.duration, later.result = ReceiverStatus.RAN_AFTER_COMMIT, 0.002, "None"
-    buffer.records()[1].calls.append(ReceiverCall("app.off", "app", SKIPPED_PLUGIN_DISABLED))
+    buffer.records()[1].calls.append(
+        ReceiverCall("app.off", "app", ReceiverStatus.SKIPPED_PLUGIN_DISABLED)
+    )
     buffer.touch(1)
     buffer.push(
-        make_record(3, ReceiverCall("app.a", "app", "ok"), ReceiverCall("app.b", "app", "ok"))
+        make_record(
+            3,
+            ReceiverCall("app.a", "app", ReceiverStatus.OK),
+            ReceiverCall("app.b", "app", ReceiverStatus.OK),
+        )
     )
     drained = buffer.drain()
     assert model.sync(buffer, drained.updated) == (1, 1)
@@ -975,7 +984,7 @@ def test_sync_batches_its_changes_and_rewrites_only_what_changed(qtbot: Any) -> 
     )  # not blue any more
     assert [model.index(r, TimelineModel.STATUS, sent).data() for r in range(2)] == [
         "ran after commit",
-        SKIPPED_PLUGIN_DISABLED,
+        ReceiverStatus.SKIPPED_PLUGIN_DISABLED,
     ]
     assert model.index(0, TimelineModel.DURATION, sent).data() == "2.000"
     assert model.call_at(model.index(1, 0, sent)).receiver == "app.off"

@@ -233,10 +233,10 @@ def test_time_is_shown_to_the_millisecond() -> None:
 
 
 def test_outcome_names_what_happened() -> None:
-    ok = ReceiverCall("m.ok", "m", "ok", duration=0.002)
-    err = ReceiverCall("m.bad", "m", "error", duration=0.001, error="ValueError: x")
-    deferred = ReceiverCall("m.later", "m", "deferred", on_commit=True)
-    dropped = ReceiverCall("m.later", "m", "dropped by rollback", on_commit=True)
+    ok = ReceiverCall("m.ok", "m", ReceiverStatus.OK, duration=0.002)
+    err = ReceiverCall("m.bad", "m", ReceiverStatus.ERROR, duration=0.001, error="ValueError: x")
+    deferred = ReceiverCall("m.later", "m", ReceiverStatus.DEFERRED, on_commit=True)
+    dropped = ReceiverCall("m.later", "m", ReceiverStatus.DROPPED, on_commit=True)
     skipped = ReceiverCall("m.only_user", "m", ReceiverStatus.SKIPPED_SENDER, detail="User")
     assert outcome(make_record("s", ok)) == "ok"
     assert outcome(make_record("s")) == "no receivers"
@@ -257,13 +257,15 @@ def test_a_record_becomes_json_with_its_calls() -> None:
     err = ReceiverCall(
         "m.bad",
         "m",
-        "error",
+        ReceiverStatus.ERROR,
         duration=0.001,
         error="ValueError: x",
         traceback="Traceback (most recent call last):\n...",
     )
     record = make_record(
-        "order_created", ReceiverCall("m.ok", "m", "ok", duration=0.0005, result="None"), err
+        "order_created",
+        ReceiverCall("m.ok", "m", ReceiverStatus.OK, duration=0.0005, result="None"),
+        err,
     )
     data = json.loads(json.dumps(record_to_dict(record, lambda module: f"plugin-of-{module}")))
     assert data["signal"] == "order_created" and data["seq"] == record.seq
