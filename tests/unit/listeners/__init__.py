@@ -1,0 +1,1 @@
+"""Tests of storeapp.listeners: the plugin API, the manager and each plugin."""
