@@ -15,13 +15,15 @@ from storeapp.domain.dispatch import ReceiverCall, ReceiverStatus, SendRecord
 from storeapp.domain.models import Product
 from storeapp.domain.signals import order_created, post_save
 from storeapp.listeners.api import RIGHT, CellModel
-from storeapp.listeners.inspector.recorder import SendBuffer, format_time
+from storeapp.listeners.inspector.recorder import Outcome, SendBuffer, format_time, summarise
 from storeapp.listeners.inspector.timeline import (
+    OUTCOME_COLOURS,
     PLUGIN_ROLE,
     SEQ_ROLE,
     STATUS_ROLE,
     TRACEBACK_ROLE,
     TimelineModel,
+    status_colours,
 )
 from tests.ui.conftest import add_to_cart, click, find
 from tests.ui.listeners.inspector.helpers import (
@@ -449,3 +451,19 @@ def test_sync_batches_its_changes_and_rewrites_only_what_changed(qtbot: Any) -> 
     for row in range(2):
         model.load_children(model.index(row, 0))
     assert [model.rowCount(model.index(r, 0)) for r in range(2)] == [2, 2]
+
+
+def test_a_receiver_has_the_colours_of_the_outcome_its_status_leads_to(qtbot: Any) -> None:
+    for status in ReceiverStatus:
+        kind, _phrase = summarise(make_record(1, ReceiverCall("app.r", "app", status)))
+        assert status_colours(status) == OUTCOME_COLOURS[kind], status
+
+    def names(kind: Outcome) -> tuple[str | None, str | None]:
+        return tuple(None if b is None else b.color().name() for b in OUTCOME_COLOURS[kind])
+
+    assert names(Outcome.FAILED) == ("#f8d7da", "#842029")
+    assert names(Outcome.DROPPED) == ("#fff3cd", "#664d03")
+    assert names(Outcome.DEFERRED) == (None, "#0b5394")
+    assert names(Outcome.OK) == (None, None)
+    for quiet in (Outcome.SKIPPED, Outcome.NO_RECEIVERS, Outcome.MUTED):
+        assert names(quiet) == (None, "#6c757d")
