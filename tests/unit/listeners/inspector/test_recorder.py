@@ -1,28 +1,31 @@
-"""The inspector's ring buffer and formatting helpers: plain Python, no
-QApplication, no disk (the module imports PySide6, but these parts never
-touch it)."""
+"""The inspector's recorder: the ring buffer, formatting, filters and
+settings. Plain Python: no Qt, no QApplication, no disk."""
 
 from __future__ import annotations
 
 import gc
 import itertools
 import json
+import subprocess
+import sys
 import threading
 import weakref
 from typing import Any
 
 import pytest
 
-from storeapp.domain import dispatch
-from storeapp.domain.dispatch import ReceiverCall, ReceiverStatus, SendRecord, Signal
-from storeapp.listeners.api import HeadlessHost
-from storeapp.listeners.inspector import (
+from storeapp.domain.dispatch import ReceiverCall, ReceiverStatus, SendRecord
+from storeapp.listeners.inspector.recorder import (
     DEFAULT_MAX_SENDS,
-    InspectorPlugin,
+    MAX_SENDS_LIMIT,
+    Outcome,
     SendBuffer,
+    count_setting,
     format_time,
     outcome,
     record_to_dict,
+    send_filter,
+    summarise,
     total_duration,
 )
 
@@ -233,10 +236,10 @@ def test_time_is_shown_to_the_millisecond() -> None:
 
 
 def test_outcome_names_what_happened() -> None:
-    ok = ReceiverCall("m.ok", "m", "ok", duration=0.002)
-    err = ReceiverCall("m.bad", "m", "error", duration=0.001, error="ValueError: x")
-    deferred = ReceiverCall("m.later", "m", "deferred", on_commit=True)
-    dropped = ReceiverCall("m.later", "m", "dropped by rollback", on_commit=True)
+    ok = ReceiverCall("m.ok", "m", ReceiverStatus.OK, duration=0.002)
+    err = ReceiverCall("m.bad", "m", ReceiverStatus.ERROR, duration=0.001, error="ValueError: x")
+    deferred = ReceiverCall("m.later", "m", ReceiverStatus.DEFERRED, on_commit=True)
+    dropped = ReceiverCall("m.later", "m", ReceiverStatus.DROPPED, on_commit=True)
     skipped = ReceiverCall("m.only_user", "m", ReceiverStatus.SKIPPED_SENDER, detail="User")
     assert outcome(make_record("s", ok)) == "ok"
     assert outcome(make_record("s")) == "no receivers"
@@ -257,13 +260,15 @@ def test_a_record_becomes_json_with_its_calls() -> None:
     err = ReceiverCall(
         "m.bad",
         "m",
-        "error",
+        ReceiverStatus.ERROR,
         duration=0.001,
         error="ValueError: x",
         traceback="Traceback (most recent call last):\n...",
     )
     record = make_record(
-        "order_created", ReceiverCall("m.ok", "m", "ok", duration=0.0005, result="None"), err
+        "order_created",
+        ReceiverCall("m.ok", "m", ReceiverStatus.OK, duration=0.0005, result="None"),
+        err,
     )
     data = json.loads(json.dumps(record_to_dict(record, lambda module: f"plugin-of-{module}")))
     assert data["signal"] == "order_created" and data["seq"] == record.seq
@@ -274,61 +279,6 @@ def test_a_record_becomes_json_with_its_calls() -> None:
     assert data["calls"][0]["duration_ms"] == pytest.approx(0.5)
 
 
-# -- the plugin without a window ------------------------------------------------
-
-
-def test_the_plugin_observes_sends_only_while_enabled(tmp_path: Any) -> None:
-    plugin = InspectorPlugin(HeadlessHost(store=None, data_dir=tmp_path), max_sends=5)
-    probe = Signal("a probe", name="probe")
-    seen: list[Any] = []
-
-    def receiver(sender: Any, **kwargs: Any) -> str:
-        seen.append(kwargs)
-        return "fine"
-
-    probe.connect(receiver, weak=False)
-    try:
-        plugin.ready()
-        assert dispatch.get_observer() is plugin._observer
-        for i in range(8):
-            probe.send_robust("me", n=i)
-        assert len(plugin.buffer) == 5  # bounded; the headless host flushes at once
-        last = plugin.buffer.records()[-1]
-        assert last.signal == "probe" and last.kwargs == "n=7"
-        assert [(c.status, c.result) for c in last.calls] == [("ok", "'fine'")]
-        plugin.shutdown()
-        assert dispatch.get_observer() is None
-        probe.send_robust("me", n=99)
-        assert plugin.buffer.records()[-1].kwargs == "n=7"
-        assert len(seen) == 9  # the receiver itself never noticed
-    finally:
-        probe.disconnect(receiver)
-        dispatch.set_observer(None)
-
-
-def test_shutdown_leaves_someone_elses_observer_alone(tmp_path: Any) -> None:
-    plugin = InspectorPlugin(HeadlessHost(store=None, data_dir=tmp_path))
-    assert plugin.buffer.maxlen == DEFAULT_MAX_SENDS
-    other = object()
-    try:
-        plugin.ready()
-        dispatch.set_observer(other)
-        plugin.shutdown()
-        assert dispatch.get_observer() is other
-    finally:
-        dispatch.set_observer(None)
-
-
-def test_the_max_sends_setting_sizes_the_buffer(tmp_path: Any) -> None:
-    host = HeadlessHost(store=None, data_dir=tmp_path, settings={"inspector/max_sends": "50"})
-    plugin = InspectorPlugin(host)
-    assert plugin.buffer.maxlen == 50
-    assert plugin.view_rows == 50  # never more rows than sends kept
-    host.settings.update({"inspector/max_sends": "lots", "inspector/view_rows": "300"})
-    plugin = InspectorPlugin(host)
-    assert (plugin.buffer.maxlen, plugin.view_rows) == (DEFAULT_MAX_SENDS, 300)
-
-
 def test_evicted_records_are_garbage() -> None:
     buffer = SendBuffer(10)
     refs = [weakref.ref(record) for record in fill(buffer, 200)]
@@ -336,3 +286,66 @@ def test_evicted_records_are_garbage() -> None:
     gc.collect()
     alive = [ref() for ref in refs if ref() is not None]
     assert alive == buffer.records()
+
+
+# -- what the redesign made explicit ---------------------------------------------
+
+
+def test_importing_the_recorder_loads_no_qt() -> None:
+    probe = (
+        "import sys, storeapp.listeners.inspector.recorder; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_sends_outcome_kind_is_the_worst_that_happened_to_a_receiver() -> None:
+    def call(status: ReceiverStatus) -> ReceiverCall:
+        return ReceiverCall("m.r", "m", status)
+
+    ok, err = call(ReceiverStatus.OK), call(ReceiverStatus.FAILED_AFTER_COMMIT)
+    deferred, dropped = call(ReceiverStatus.DEFERRED), call(ReceiverStatus.DROPPED)
+    ran_later = call(ReceiverStatus.RAN_AFTER_COMMIT)
+    skipped = call(ReceiverStatus.SKIPPED_PLUGIN_FAILED)
+    assert summarise(make_record("s", ok, err, deferred, dropped)) == (
+        Outcome.FAILED,
+        "1 failed, 1 deferred, 1 dropped by rollback",
+    )
+    assert summarise(make_record("s", deferred, dropped))[0] is Outcome.DROPPED
+    assert summarise(make_record("s", ok, deferred))[0] is Outcome.DEFERRED
+    assert summarise(make_record("s", ran_later, skipped)) == (Outcome.OK, "ok")
+    assert summarise(make_record("s", skipped)) == (Outcome.SKIPPED, "skipped")
+    assert summarise(make_record("s")) == (Outcome.NO_RECEIVERS, "no receivers")
+    muted = make_record("s", err)
+    muted.muted = True
+    assert summarise(muted) == (Outcome.MUTED, "muted")
+
+
+def test_a_count_setting_reads_text_and_stays_in_range() -> None:
+    assert count_setting("50", DEFAULT_MAX_SENDS) == 50
+    assert count_setting(300, 2_000) == 300
+    assert count_setting("lots", 2_000) == 2_000
+    assert count_setting(None, 2_000) == 2_000
+    assert count_setting(0, 2_000) == 1
+    assert count_setting("-5", 2_000) == 1
+    assert count_setting(10**9, 2_000) == MAX_SENDS_LIMIT
+
+
+def test_the_filters_accept_a_signal_and_sends_a_plugin_took_part_in() -> None:
+    plugin_of = {"shop.core": "core", "shop.mail": "email_log"}.get
+    core = ReceiverCall("shop.core.r", "shop.core", ReceiverStatus.OK)
+    mail = ReceiverCall("shop.mail.r", "shop.mail", ReceiverStatus.DEFERRED)
+    order, saved = make_record("order_created", core, mail), make_record("post_save", core)
+
+    def kept(accept: Any) -> list[SendRecord]:
+        return [r for r in (order, saved) if accept(r)]
+
+    assert send_filter(None, None, plugin_of) is None
+    assert kept(send_filter("post_save", None, plugin_of)) == [saved]
+    assert kept(send_filter(None, "email_log", plugin_of)) == [order]
+    assert kept(send_filter(None, "core", plugin_of)) == [order, saved]
+    assert kept(send_filter("post_save", "email_log", plugin_of)) == []

@@ -1,0 +1,312 @@
+"""The inspector's dock: a Timeline tab and a Wiring tab.
+
+The timeline tab: filters by signal and by plugin, Pause (sends are still
+recorded; the view catches up on resume), Clear, Export to JSON lines, and
+a details pane that shows the send or receiver clicked, with the traceback
+of a failed one. The wiring tab: every watched signal with its connections,
+and a Refresh button.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QModelIndex, QSignalBlocker, Qt
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from storeapp.listeners.inspector.recorder import format_ms, format_time, outcome, total_duration
+from storeapp.listeners.inspector.timeline import TimelineModel
+from storeapp.listeners.inspector.wiring import Wiring, WiringModel
+
+if TYPE_CHECKING:
+    from storeapp.listeners.inspector.plugin import InspectorPlugin
+
+__all__ = ["InspectorPanel"]
+
+
+class InspectorPanel(QWidget):
+    """The dock's content: a Timeline tab and a Wiring tab."""
+
+    def __init__(
+        self,
+        plugin: InspectorPlugin,
+        model: TimelineModel,
+        wiring: WiringModel,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("inspectorPanel")
+        self.plugin = plugin
+        self.model = model
+        self.wiring_model = wiring
+
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("inspectorTabs")
+
+        # -- the timeline tab
+        timeline = QWidget(self.tabs)
+        self.signal_filter = QComboBox(timeline)
+        self.signal_filter.setObjectName("inspectorSignalFilter")
+        self.signal_filter.addItem("All signals", None)
+        self.signal_filter.setToolTip("Show only the sends of one signal.")
+        self.plugin_filter = QComboBox(timeline)
+        self.plugin_filter.setObjectName("inspectorPluginFilter")
+        self.plugin_filter.addItem("All plugins", None)
+        self.plugin_filter.setToolTip("Show only the sends a plugin's receivers took part in.")
+        self.pause_button = QPushButton("Pause", timeline)
+        self.pause_button.setObjectName("inspectorPause")
+        self.pause_button.setCheckable(True)
+        self.pause_button.setToolTip(
+            "Freeze the view; sends are still recorded and shown on resume."
+        )
+        self.clear_button = QPushButton("Clear", timeline)
+        self.clear_button.setObjectName("inspectorClear")
+        self.export_button = QPushButton("Export…", timeline)
+        self.export_button.setObjectName("inspectorExport")
+        self.export_button.setToolTip(
+            "Save every recorded send, with its receivers, as JSON lines."
+        )
+        self.count = QLabel(timeline)
+        self.count.setObjectName("inspectorCount")
+
+        self.view = QTreeView(timeline)
+        self.view.setObjectName("inspectorTimeline")
+        self.view.setModel(model)
+        self.view.setUniformRowHeights(True)  # 10,000 rows stay cheap to lay out
+        self.view.setAlternatingRowColors(True)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setToolTip(
+            "Expand a send to see each receiver; click a failed one for its traceback."
+        )
+        header = self.view.header()
+        header.setStretchLastSection(True)
+        for column, width in ((0, 130), (1, 300), (2, 110), (3, 90), (4, 160)):
+            header.resizeSection(column, width)
+        self.details = QPlainTextEdit(timeline)
+        self.details.setObjectName("inspectorTraceback")
+        self.details.setReadOnly(True)
+        self.details.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.details.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.details.setPlaceholderText(
+            "Click a send or a receiver to see its details and traceback."
+        )
+        splitter = QSplitter(Qt.Orientation.Vertical, timeline)
+        splitter.addWidget(self.view)
+        splitter.addWidget(self.details)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Signal:", timeline))
+        bar.addWidget(self.signal_filter)
+        bar.addWidget(QLabel("Plugin:", timeline))
+        bar.addWidget(self.plugin_filter)
+        bar.addStretch(1)
+        bar.addWidget(self.count)
+        bar.addWidget(self.pause_button)
+        bar.addWidget(self.clear_button)
+        bar.addWidget(self.export_button)
+        layout = QVBoxLayout(timeline)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(bar)
+        layout.addWidget(splitter)
+        self.tabs.addTab(timeline, "Timeline")
+
+        # -- the wiring tab
+        wiring_tab = QWidget(self.tabs)
+        self.wiring_summary = QLabel(wiring_tab)
+        self.wiring_summary.setObjectName("inspectorWiringSummary")
+        self.refresh_button = QPushButton("Refresh", wiring_tab)
+        self.refresh_button.setObjectName("inspectorWiringRefresh")
+        self.wiring_view = QTreeView(wiring_tab)
+        self.wiring_view.setObjectName("inspectorWiring")
+        self.wiring_view.setModel(wiring)
+        self.wiring_view.setAlternatingRowColors(True)
+        self.wiring_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.wiring_view.header().setStretchLastSection(True)
+        self.wiring_view.header().resizeSection(0, 400)
+        top = QHBoxLayout()
+        top.addWidget(self.wiring_summary)
+        top.addStretch(1)
+        top.addWidget(self.refresh_button)
+        layout = QVBoxLayout(wiring_tab)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.wiring_view)
+        self.tabs.addTab(wiring_tab, "Wiring")
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.tabs)
+
+        # Follow the newest send while the view is scrolled to the bottom.
+        self._at_bottom = True
+        model.rowsAboutToBeInserted.connect(self._remember_scroll)
+        model.rowsInserted.connect(self._follow)
+        model.rebuilt.connect(self.details.clear)
+
+        self.view.expanded.connect(model.load_children)
+        self.view.clicked.connect(self.show_details)
+        self.view.activated.connect(self.show_details)  # double-click, Enter
+        self.view.selectionModel().currentChanged.connect(self._current_changed)
+        self.signal_filter.currentIndexChanged.connect(self._filters_changed)
+        self.plugin_filter.currentIndexChanged.connect(self._filters_changed)
+        self.pause_button.toggled.connect(plugin.set_paused)
+        self.clear_button.clicked.connect(plugin.clear)
+        self.export_button.clicked.connect(self.export)
+        self.refresh_button.clicked.connect(lambda _checked=False: plugin.refresh_wiring())
+
+    # -- filters -------------------------------------------------------------------
+
+    def selected_signal(self) -> str | None:
+        return self.signal_filter.currentData()
+
+    def selected_plugin(self) -> str | None:
+        return self.plugin_filter.currentData()
+
+    def _filters_changed(self, _index: int) -> None:
+        self.plugin.apply_filters()
+
+    def add_signal_names(self, names: Iterable[str]) -> None:
+        """Offer more signals in the filter (in first-seen order)."""
+        with QSignalBlocker(self.signal_filter):
+            for name in names:
+                if self.signal_filter.findData(name) < 0:
+                    self.signal_filter.addItem(name, name)
+
+    def set_plugin_choices(self, choices: list[tuple[str, str]]) -> None:
+        """``(name, label)`` pairs; the current choice is kept if still offered."""
+        current = self.selected_plugin()
+        with QSignalBlocker(self.plugin_filter):
+            self.plugin_filter.clear()
+            self.plugin_filter.addItem("All plugins", None)
+            for name, label in choices:
+                self.plugin_filter.addItem(label, name)
+            at = self.plugin_filter.findData(current) if current is not None else 0
+            self.plugin_filter.setCurrentIndex(max(at, 0))
+        if current is not None and self.selected_plugin() != current:
+            self.plugin.apply_filters()
+
+    # -- wiring --------------------------------------------------------------------
+
+    def show_wiring(self, wiring: Wiring, plugin_of: Callable[[str], str]) -> None:
+        """Show ``wiring``; signals the cashier collapsed stay collapsed."""
+        model, view = self.wiring_model, self.wiring_view
+        collapsed = {
+            model.item(row, 0).text()
+            for row in range(model.rowCount())
+            if model.item(row, 0).hasChildren() and not view.isExpanded(model.index(row, 0))
+        }
+        model.populate(wiring, plugin_of)
+        for row, (signal, _infos) in enumerate(wiring):
+            if signal.name not in collapsed:
+                view.expand(model.index(row, 0))
+        empty = sum(1 for _s, infos in wiring if not infos)
+        connections = sum(len(infos) for _s, infos in wiring)
+        self.wiring_summary.setText(
+            f"{len(wiring)} signals, {connections} connections"
+            + (f"; {empty} with no receivers" if empty else "")
+        )
+
+    def show_paused(self, paused: bool) -> None:
+        """The Pause button as ``paused`` says (without toggling it again)."""
+        button = self.pause_button
+        if button.isChecked() != paused:
+            with QSignalBlocker(button):
+                button.setChecked(paused)
+        button.setText("Resume" if paused else "Pause")
+
+    # -- details -------------------------------------------------------------------
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            self.show_details(current)
+
+    def show_details(self, index: QModelIndex) -> None:
+        """Show the send or receiver call at ``index`` (its traceback if it failed)."""
+        record = self.model.record_at(index)
+        if record is None:
+            self.details.clear()
+            return
+        call = self.model.call_at(index)
+        if call is None:
+            lines = [
+                f"{format_time(record.time)}  {record.signal}  (#{record.seq})",
+                f"sender: {record.sender}",
+                f"arguments: {record.kwargs or '(none)'}",
+                f"thread: {record.thread}; {'send_robust' if record.robust else 'send'}",
+                f"outcome: {outcome(record)}; "
+                f"receivers took {format_ms(total_duration(record)) or '0'} ms",
+                "",
+            ]
+            lines += [
+                f"  {c.label:<30} {c.receiver}" + (f"  {c.error}" if c.error else "")
+                for c in list(record.calls)
+            ]
+            self.details.setPlainText("\n".join(lines))
+            return
+        plugin = self.plugin.plugin_of(call.module) or "(none)"
+        lines = [
+            call.receiver,
+            f"plugin: {plugin}; {'on commit' if call.on_commit else 'immediate'}",
+            f"signal: {record.signal} from {record.sender} (#{record.seq})",
+            f"status: {call.label}",
+        ]
+        if call.duration is not None:
+            lines.append(f"duration: {format_ms(call.duration)} ms")
+        if call.result is not None:
+            lines.append(f"result: {call.result}")
+        if call.error is not None:
+            lines.append(f"error: {call.error}")
+        if call.traceback:
+            lines += ["", call.traceback.rstrip()]
+        self.details.setPlainText("\n".join(lines))
+
+    # -- export --------------------------------------------------------------------
+
+    def export(self) -> None:
+        """Ask where, then write every recorded send as JSON lines."""
+        default = Path(self.plugin.host.data_dir) / datetime.now().strftime(
+            "signals-%Y%m%d-%H%M%S.jsonl"
+        )
+        path, _filter = QFileDialog.getSaveFileName(
+            self, "Export the signal timeline", str(default), "JSON lines (*.jsonl);;All files (*)"
+        )
+        if not path:
+            return
+        try:
+            count = self.plugin.export_jsonl(path)
+        except OSError as exc:
+            self.count.setText(f"Export failed: {exc.strerror or exc}")
+            return
+        self.plugin.host.notify(f"Exported {count:,} send{'s' if count != 1 else ''} to {path}")
+
+    # -- scrolling -----------------------------------------------------------------
+
+    def _remember_scroll(self, parent: QModelIndex, *_args: Any) -> None:
+        if not parent.isValid():
+            bar = self.view.verticalScrollBar()
+            self._at_bottom = bar.value() >= bar.maximum()
+
+    def _follow(self, parent: QModelIndex, *_args: Any) -> None:
+        if not parent.isValid() and self._at_bottom:
+            self.view.scrollToBottom()

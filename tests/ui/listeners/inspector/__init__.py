@@ -1,0 +1,1 @@
+"""Tests of the signal inspector plugin (storeapp.listeners.inspector)."""
