@@ -103,11 +103,16 @@ ALLOWED = {
 }
 
 
+def is_module(name: str) -> bool:
+    path = PACKAGE_DIR.parent.joinpath(*name.split("."))
+    return path.is_dir() or path.with_suffix(".py").is_file()
+
+
 def targets(imp: Import) -> list[str]:
     """The storeapp modules an import reaches ("from storeapp.listeners
     import core" reaches storeapp.listeners.core)."""
-    if imp.target == "storeapp.listeners" and imp.names:
-        return [f"storeapp.listeners.{name}" for name in imp.names]
+    if imp.names and all(is_module(f"{imp.target}.{name}") for name in imp.names):
+        return [f"{imp.target}.{name}" for name in imp.names]
     return [imp.target]
 
 
@@ -172,7 +177,7 @@ def test_the_layer_test_catches_a_plugin_that_imports_the_window(tmp_path):
     name = "storeapp.listeners.rogue_plugin_for_the_layer_test"
     assert arrows == [
         f"{name}:1 (plugin) imports storeapp.ui.main_window (ui)",
-        f"{name}:2 imports another plugin, storeapp.listeners.inspector",
+        f"{name}:2 imports another plugin, storeapp.listeners.inspector.plugin",
         f"{name}:3 imports storeapp.listeners.cells; plugins use the api module",
     ]
     assert private == [f"{name}:4 imports storeapp.domain.dispatch._private"]

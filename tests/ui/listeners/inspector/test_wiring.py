@@ -42,7 +42,9 @@ def test_the_wiring_view_lists_every_signal_with_its_receivers(qtbot: Any, windo
             "sender": "any",
             "ref": "strong",
             "when": "on commit",
-            "uid": "email_log:storeapp.listeners.email_log.plugin.EmailLogPlugin._on_user_registered:None",
+            "uid": (
+                "email_log:storeapp.listeners.email_log.plugin.EmailLogPlugin._on_user_registered:None"
+            ),
         }
     ]
     by_name = {r["name"]: r for r in view["order_created"]["receivers"]}
