@@ -713,8 +713,7 @@ class MainWindow(QMainWindow):
         self._closed = True
         if self.simulation is not None and self.simulation.is_running():
             self.simulation.cancel()
-            if self.simulation.thread is not None:
-                self.simulation.thread.join(timeout=10)
+            self.simulation.join(timeout=10)
         self.bridge.close()
         try:
             self._disconnect_domain()
