@@ -2,7 +2,8 @@
 the Plugins dialog, the rush-hour simulation, closing.
 
 The till (customer, catalogue, cart, orders) is its central widget
-(:mod:`storeapp.ui.till`).
+(:mod:`storeapp.ui.till`). Plugin panels go in docks placed as each plugin
+class declares (:mod:`storeapp.ui.docks`): the frame knows no plugin by name.
 """
 
 from __future__ import annotations
@@ -10,25 +11,19 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QInputDialog, QMainWindow, QPushButton
 
 from storeapp.domain import Store
-from storeapp.listeners.api import PluginRecord, PluginState, plugin_state_changed
+from storeapp.listeners.api import DockPlacement, PluginRecord, PluginState, plugin_state_changed
 from storeapp.listeners.manager import PluginManager
 from storeapp.ui.bridge import GuiBridge
+from storeapp.ui.docks import arrange_docks, dock_area
 from storeapp.ui.plugins_dialog import PluginsDialog
 from storeapp.ui.simulator import Simulation, SimulationResult
 from storeapp.ui.simulator import summary as simulation_summary
 from storeapp.ui.till.till import Till
-
-DOCK_AREAS = {
-    "emailLogDock": Qt.DockWidgetArea.BottomDockWidgetArea,
-    "inventoryDock": Qt.DockWidgetArea.RightDockWidgetArea,
-    "analyticsDock": Qt.DockWidgetArea.RightDockWidgetArea,
-    "signalInspectorDock": Qt.DockWidgetArea.BottomDockWidgetArea,
-}
 
 
 class MainWindow(QMainWindow):
@@ -76,7 +71,11 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.reenable_button)
         for record in manager.records():
             self._sync_plugin(record)
-        self._arrange_docks()
+        arrange_docks(
+            self,
+            [(dock, _placement(manager.record(name))) for name, dock in self.docks.items()],
+            [r.cls.dock for r in manager.records() if r.cls is not None],
+        )
         plugin_state_changed.connect(self._on_plugin_state_changed, dispatch_uid="ui.plugins")
         till.start()
         for notice in notices or ():
@@ -201,8 +200,7 @@ class MainWindow(QMainWindow):
         name = record.cls.panel_object_name if record.cls is not None else None
         dock.setObjectName(name or f"{record.name}Dock")
         dock.setWidget(panel)
-        area = DOCK_AREAS.get(dock.objectName(), Qt.DockWidgetArea.RightDockWidgetArea)
-        self.addDockWidget(area, dock)
+        self.addDockWidget(dock_area(_placement(record)), dock)
         self.docks[record.name] = dock
         self.view_menu.addAction(dock.toggleViewAction())
 
@@ -211,24 +209,6 @@ class MainWindow(QMainWindow):
         self.reenable_button.hide()
         if name:
             self.set_plugin_enabled(str(name), True)
-
-    def _arrange_docks(self) -> None:
-        """Email log and inspector side by side at the bottom; inventory
-        above analytics on the right."""
-        by_name = {d.objectName(): d for d in self.docks.values()}
-        email, inspector = by_name.get("emailLogDock"), by_name.get("signalInspectorDock")
-        if email is not None and inspector is not None:
-            self.splitDockWidget(email, inspector, Qt.Orientation.Horizontal)
-            self.resizeDocks([email, inspector], [45, 55], Qt.Orientation.Horizontal)
-        inventory, analytics = by_name.get("inventoryDock"), by_name.get("analyticsDock")
-        if inventory is not None and analytics is not None:
-            self.resizeDocks([inventory, analytics], [40, 60], Qt.Orientation.Vertical)
-        right = [d for d in (inventory, analytics) if d is not None]
-        if right:
-            self.resizeDocks(right[:1], [440], Qt.Orientation.Horizontal)
-        bottom = [d for d in (email, inspector) if d is not None]
-        if bottom:
-            self.resizeDocks(bottom[:1], [300], Qt.Orientation.Vertical)
 
     def open_plugins_dialog(self) -> PluginsDialog:
         if self.plugins_dialog is None:
@@ -301,3 +281,7 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
         # Let queued GUI calls drain before the store goes away.
         QTimer.singleShot(0, self.store.close)
+
+
+def _placement(record: PluginRecord) -> DockPlacement:
+    return record.cls.dock if record.cls is not None else DockPlacement()

@@ -3,15 +3,18 @@ dialog, closing."""
 
 from __future__ import annotations
 
+import textwrap
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QDockWidget, QMenu, QTableView
 
 from storeapp.domain.models import Order
 from storeapp.domain.signals import order_created
+from storeapp.listeners.api import ENTRY_POINT_GROUP
 from tests.ui.conftest import (
     PASSWORD,
     add_to_cart,
@@ -218,3 +221,76 @@ def test_closing_the_window_while_a_worker_still_orders_does_not_crash(
         not str(i.dispatch_uid).startswith(("email_log:", "inventory:", "analytics:", "ui."))
         for i in order_created.receivers_info()
     )
+
+
+def install_plugin(site: Path, module: str, source: str, entry: str) -> None:
+    """A throw-away installed distribution declaring ``entry`` in the app's group."""
+    (site / f"{module}.py").write_text(textwrap.dedent(source))
+    info = site / f"{module}-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(f"[{ENTRY_POINT_GROUP}]\n{entry}\n")
+
+
+def test_docks_go_where_their_plugins_declare(
+    qtbot: Any, make_window: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Two panels the window has never heard of, declared for the left side.
+    # They load in name order (almanac first) but zodiac takes slot 0.
+    site = tmp_path / "site"
+    site.mkdir()
+    for module, name, slot, extra in (
+        ("throwaway_almanac", "almanac", 1, "share=75"),
+        ("throwaway_zodiac", "zodiac", 0, "share=25, size=260"),
+    ):
+        install_plugin(
+            site,
+            module,
+            f"""
+            from PySide6.QtWidgets import QLabel
+            from storeapp.listeners.api import DockPlacement, ListenerPlugin
+
+            class Panel(ListenerPlugin):
+                name = "{name}"
+                title = "{name.title()}"
+                panel_object_name = "{name}Dock"
+                dock = DockPlacement("left", slot={slot}, {extra})
+                def create_panel(self):
+                    return QLabel("{name}")
+            """,
+            f"{name} = {module}:Panel",
+        )
+    monkeypatch.syspath_prepend(str(site))
+    window = make_window(["almanac", "zodiac"])
+    qtbot.waitExposed(window)
+    qtbot.wait(50)
+    almanac, zodiac = (
+        find(window, QDockWidget, "almanacDock"),
+        find(window, QDockWidget, "zodiacDock"),
+    )
+    left = Qt.DockWidgetArea.LeftDockWidgetArea
+    assert window.dockWidgetArea(zodiac) == window.dockWidgetArea(almanac) == left
+    assert zodiac.geometry().bottom() < almanac.geometry().top()  # slot 0 above slot 1
+    assert abs(zodiac.width() - 260) <= 5
+    assert abs(zodiac.height() / (zodiac.height() + almanac.height()) - 0.25) < 0.03
+
+
+def test_the_apps_own_panels_keep_their_arrangement(qtbot: Any, window: Any) -> None:
+    # From their declarations: email log and inspector side by side at the
+    # bottom (45:55), inventory above analytics on the right (440 wide).
+    qtbot.waitExposed(window)
+    qtbot.wait(50)
+    dock = {
+        name: find(window, QDockWidget, name)
+        for name in ("emailLogDock", "signalInspectorDock", "inventoryDock", "analyticsDock")
+    }
+    area = {name: window.dockWidgetArea(d) for name, d in dock.items()}
+    bottom, right = Qt.DockWidgetArea.BottomDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+    assert area["emailLogDock"] == area["signalInspectorDock"] == bottom
+    assert area["inventoryDock"] == area["analyticsDock"] == right
+    email, inspector = dock["emailLogDock"].geometry(), dock["signalInspectorDock"].geometry()
+    assert email.y() == inspector.y() and email.right() < inspector.left()
+    assert abs(email.width() / (email.width() + inspector.width()) - 0.45) < 0.03
+    inventory, analytics = dock["inventoryDock"].geometry(), dock["analyticsDock"].geometry()
+    assert inventory.x() == analytics.x() and inventory.bottom() < analytics.top()
+    assert abs(inventory.width() - 440) <= 5
