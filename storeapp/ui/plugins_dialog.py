@@ -27,7 +27,7 @@ _STATE_COLOURS = {
 
 
 class PluginTableModel(CellModel):
-    """One row per plugin; its cells live in C++ (see storeapp.listeners.cells).
+    """One row per plugin; its cells live in C++ (CellModel, storeapp.listeners.api).
 
     The check box in the first column shows the state; toggling goes through
     the dialog's button or a double-click, which ask the window.
