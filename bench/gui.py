@@ -163,7 +163,7 @@ def plugin(window: Any, name: str) -> Any:
 
 def consistency_checks(window: Any) -> dict[str, Callable[[], bool]]:
     """Each open panel's 'equals the database' test (truth read once, now)."""
-    from storeapp.ui.main_window import ORDER_HISTORY_LIMIT
+    from storeapp.ui.till.till import ORDER_HISTORY_LIMIT
 
     store = window.store
     checks: dict[str, Callable[[], bool]] = {}

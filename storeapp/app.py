@@ -12,10 +12,14 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from storeapp import settings as app_settings
 from storeapp.domain import Store
 from storeapp.domain.demo import seed_catalogue, seed_customers
+
+if TYPE_CHECKING:
+    from storeapp.ui.main_window import MainWindow
 
 logger = logging.getLogger("storeapp")
 
@@ -36,7 +40,7 @@ def build(
     *,
     data_dir: str | Path | None = None,
     demo: bool = False,
-):
+) -> MainWindow:
     """Build the main window: store, bridge, plugins (``None`` = the saved or
     default set; a list = exactly those, plus the required core), panels."""
     from PySide6.QtCore import QSettings
@@ -105,6 +109,7 @@ def run(
     if problem:
         print(f"storeapp: {problem}", file=sys.stderr)
         return 2
+    from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
     from storeapp.domain import DomainError
@@ -115,7 +120,7 @@ def run(
     except DomainError as exc:
         print(f"storeapp: {exc}", file=sys.stderr)
         return 2
-    screen = app.primaryScreen()
+    screen = QGuiApplication.primaryScreen()
     if screen is not None:  # room for the four panels beside the till
         available = screen.availableGeometry().size()
         window.resize(
@@ -123,7 +128,7 @@ def run(
         )
     window.show()
     settle_after_startup()
-    if simulate and hasattr(window, "start_simulation"):
+    if simulate:
         window.start_simulation(simulate)
     return app.exec()
 

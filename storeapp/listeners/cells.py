@@ -22,7 +22,7 @@ float, bool, brushes, alignments), not Python objects.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Container, Hashable, Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
@@ -117,6 +117,8 @@ class CellModel(QStandardItemModel):
         rows: Sequence[Any],
         key: Callable[[Any], Hashable],
         cells: Callable[[Any], list[Cell]],
+        *,
+        changed: Container[Hashable] | None = None,
     ) -> int:
         """Make the top-level rows show ``rows``, with the fewest changes.
 
@@ -127,6 +129,11 @@ class CellModel(QStandardItemModel):
         so the selection and the scroll position survive. If the kept rows
         changed order the table is rebuilt (correct, and rare). Returns the
         number of rows removed, rewritten or inserted.
+
+        ``changed``: the keys of the kept rows that may show something new,
+        when the caller knows them (a merge of a few updated rows into a
+        long table); the other kept rows are not passed to ``cells()`` at
+        all. ``None``: every kept row is checked.
         """
         new_rows = list(rows)
         new_keys = [key(r) for r in new_rows]
@@ -152,11 +159,12 @@ class CellModel(QStandardItemModel):
         while j < len(new_rows):  # walk the target order
             if pos < len(self._row_keys) and self._row_keys[pos] == new_keys[j]:
                 self.row_data[pos] = new_rows[j]
-                shown = cells(new_rows[j])
-                if shown != self._row_cells[pos]:  # repaint only what changed
-                    self._row_cells[pos] = shown
-                    self.write_row(pos, shown)
-                    touched += 1
+                if changed is None or new_keys[j] in changed:
+                    shown = cells(new_rows[j])
+                    if shown != self._row_cells[pos]:  # repaint only what changed
+                        self._row_cells[pos] = shown
+                        self.write_row(pos, shown)
+                        touched += 1
                 pos += 1
                 j += 1
                 continue

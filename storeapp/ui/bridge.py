@@ -267,9 +267,10 @@ class QtPluginHost:
         self.bridge.yield_to_gui()
 
     def notify(self, message: str) -> None:
-        if self._notify is not None:
+        notify = self._notify
+        if notify is not None:
             # Coalesced: a burst of failures shows the latest, not 2,000 repaints.
-            self.bridge.coalesce("host.notify", lambda: self._notify(message))
+            self.bridge.coalesce("host.notify", lambda: notify(message))
 
     def setting(self, key: str, default: Any = None) -> Any:
         if self._settings is None:

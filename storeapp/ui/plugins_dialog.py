@@ -16,17 +16,18 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from storeapp.listeners.api import CellModel, PluginRecord, PluginState
+from storeapp.listeners.api import Cell, CellModel, PluginRecord, PluginState, palette
 from storeapp.listeners.manager import PluginManager
 
 _STATE_COLOURS = {
-    PluginState.FAILED: QBrush(QColor("#c62828")),
-    PluginState.DISABLED: QBrush(QColor("#757575")),
+    # The red of the cashier's error messages; grey: not taking part.
+    PluginState.FAILED: QBrush(QColor(palette.ERROR_TEXT)),
+    PluginState.DISABLED: palette.MUTED_FG,
 }
 
 
 class PluginTableModel(CellModel):
-    """One row per plugin; its cells live in C++ (see storeapp.listeners.cells).
+    """One row per plugin; its cells live in C++ (CellModel, storeapp.listeners.api).
 
     The check box in the first column shows the state; toggling goes through
     the dialog's button or a double-click, which ask the window.
@@ -37,27 +38,19 @@ class PluginTableModel(CellModel):
     def __init__(self, manager: PluginManager, parent: Any = None) -> None:
         super().__init__(self.COLUMNS, parent)
         self.manager = manager
-        self._records: list[PluginRecord] = []
         self.refresh()
 
     def refresh(self) -> None:
-        records = self.manager.records()
-        if [r.name for r in records] != [r.name for r in self._records]:
-            self.clear_rows()
-            self._records = records
-            self.insert_rows(0, [self.cells(r) for r in records])
-            return
-        self._records = records
-        for row, record in enumerate(records):
-            self.write_row(row, self.cells(record))
+        """Show the manager's records now (rows rewritten only where they changed)."""
+        self.sync_rows(self.manager.records(), lambda r: r.name, self.cells)
 
     def record_at(self, row: int) -> PluginRecord | None:
-        return self._records[row] if 0 <= row < len(self._records) else None
+        return self.row_data[row] if 0 <= row < len(self.row_data) else None
 
     @staticmethod
-    def cells(record: PluginRecord) -> list[dict[int, Any]]:
+    def cells(record: PluginRecord) -> list[Cell]:
         display, tooltip = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole
-        state = record.state
+        state = str(record.state)
         if record.required and record.enabled:
             state += " (required)"
         if record.state == PluginState.FAILED and record.error:

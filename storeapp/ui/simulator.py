@@ -48,7 +48,8 @@ class Simulation(QObject):
         self.seed = seed
         self.cancel_event = threading.Event()
         self.result: SimulationResult | None = None
-        self.thread: threading.Thread | None = None
+        # Not ``thread``: that is QObject.thread(), the Qt thread it lives in.
+        self.worker: threading.Thread | None = None
         self.dialog: QProgressDialog | None = None
         if show_dialog:
             self.dialog = QProgressDialog(
@@ -69,14 +70,19 @@ class Simulation(QObject):
         if self.dialog is not None:
             self.dialog.setValue(0)
             self.dialog.show()
-        self.thread = threading.Thread(target=self._work, name="rush-hour", daemon=True)
-        self.thread.start()
+        self.worker = threading.Thread(target=self._work, name="rush-hour", daemon=True)
+        self.worker.start()
 
     def cancel(self) -> None:
         self.cancel_event.set()
 
     def is_running(self) -> bool:
-        return self.thread is not None and self.thread.is_alive()
+        return self.worker is not None and self.worker.is_alive()
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for the worker thread to end (at most ``timeout`` seconds)."""
+        if self.worker is not None:
+            self.worker.join(timeout)
 
     def _work(self) -> None:
         try:

@@ -140,3 +140,42 @@ def order_from_worker_thread(qtbot: Any, window: MainWindow, count: int) -> None
     thread.start()
     qtbot.waitUntil(lambda: not thread.is_alive(), timeout=30000)
     assert errors == []
+
+
+# -- what the cashier sees, against the database (tests of the window) --------
+
+PASSWORD = "correct-horse-9"
+
+
+def plugin(window: Any, name: str) -> Any:
+    return window.manager.record(name).plugin
+
+
+def emails(window: Any) -> list[Any]:
+    return list(plugin(window, "email_log").records)
+
+
+def inventory_matches_db(window: Any) -> bool:
+    levels = window.store.stock_levels()
+    by_sku = {p.sku: levels[p.id] for p in window.store.list_products()}
+    return plugin(window, "inventory").model.stock_by_sku() == by_sku
+
+
+def chart_matches_db(window: Any) -> bool:
+    summary = window.store.sales_summary()
+    orders, revenue, average = plugin(window, "analytics").totals()
+    return (orders, revenue, average) == (summary.orders, summary.revenue, summary.average)
+
+
+def row_counts(window: Any) -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    from storeapp.domain.models import Base
+
+    with window.store.engine.connect() as conn:
+        counts = {
+            t.name: conn.scalar(select(func.count()).select_from(t))
+            for t in Base.metadata.sorted_tables
+        }
+    counts["stock"] = sum(window.store.stock_levels().values())
+    return counts

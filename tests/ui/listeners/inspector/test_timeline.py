@@ -97,7 +97,7 @@ def test_an_order_is_one_send_with_a_child_per_receiver(qtbot: Any, window: Any)
     for suffix, plugin in (
         ("InventoryPlugin._mark_dirty", "inventory"),
         ("AnalyticsPlugin._on_order_created", "analytics"),
-        ("MainWindow._on_orders_changed", "window"),
+        ("Till._on_orders_changed", "window"),
     ):
         call = child(send, suffix)
         assert (call["plugin"], call["status"]) == (plugin, "ran after commit"), suffix
@@ -144,7 +144,7 @@ def test_deferred_receivers_show_as_deferred_then_as_ran_after_commit(
         send = sends(model, "post_save")[-1]
         assert send["sender"] == "Product"
         assert child(send, "InventoryPlugin._mark_dirty")["status"] == "deferred"
-        assert child(send, "MainWindow._on_products_changed")["status"] == "deferred"
+        assert child(send, "Till._on_products_changed")["status"] == "deferred"
         assert send["outcome"] == "2 deferred"
     row = send["row"]
     qtbot.waitUntil(lambda: settled(sends(model, "post_save")[-1]))
@@ -168,7 +168,7 @@ def test_a_rollback_shows_the_deferred_receivers_dropped(qtbot: Any, window: Any
     )
     send = sends(model, "post_save")[-1]
     assert child(send, "InventoryPlugin._mark_dirty")["status"] == "dropped by rollback"
-    assert child(send, "MainWindow._on_products_changed")["status"] == "dropped by rollback"
+    assert child(send, "Till._on_products_changed")["status"] == "dropped by rollback"
     assert (
         model.index(send["row"], TimelineModel.STATUS).data(Qt.ItemDataRole.BackgroundRole)
         is not None

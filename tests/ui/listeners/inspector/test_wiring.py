@@ -62,7 +62,7 @@ def test_the_wiring_view_lists_every_signal_with_its_receivers(qtbot: Any, windo
         by_name["storeapp.listeners.analytics.plugin.AnalyticsPlugin._on_order_created"]["sender"]
         == "Order"
     )
-    ui = by_name["storeapp.ui.main_window.MainWindow._on_orders_changed"]
+    ui = by_name["storeapp.ui.till.till.Till._on_orders_changed"]
     assert (ui["plugin"], ui["ref"], ui["uid"]) == ("window", "weak", "ui.orders")
 
     customer_for_user = [

@@ -5,19 +5,27 @@ waits for the GIL; a view over a Python model makes hundreds of them per
 repaint. These tests pin the rule that keeps the window responsive during
 a rush hour: every model behind a view is a C++ model whose cells Python
 wrote beforehand, and nothing between the view and those cells is Python.
+
+The rest pin ``CellModel.sync_rows``, the one row-diff every table uses:
+the fewest changes, and nothing the cashier is looking at reset.
 """
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QAbstractProxyModel, QModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QAbstractProxyModel,
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView
 
 from storeapp.listeners.api import CellModel
-from storeapp.ui.models import Column, RowsModel
 
 #: Virtuals a view calls while it lays out and paints.
 PAINT_VIRTUALS = (
@@ -159,42 +167,106 @@ def test_rows_can_be_written_after_clear(qtbot: Any) -> None:
     assert [model.index(0, c).data() for c in range(2)] == ["e", "f"]
 
 
-class ThingModel(RowsModel[Any]):
-    columns = (Column("Name", lambda t: t.name), Column("Qty", lambda t: t.qty, True))
+# -- sync_rows ------------------------------------------------------------------
 
 
-def thing(id_: int, name: str, qty: int = 1) -> Any:
-    return SimpleNamespace(id=id_, name=name, qty=qty)
+class Recorder:
+    """A CellModel over (key, text) rows, and every change signal it emits."""
+
+    def __init__(self, keys: list[int]) -> None:
+        self.model = CellModel(["Key", "Text"])
+        self.cells_asked: list[int] = []
+        self.sync([(k, f"row {k}") for k in keys])
+        self.events: list[str] = []
+        self.changed: list[int] = []
+        model = self.model
+        model.rowsInserted.connect(lambda _p, a, b: self.events.append(f"insert {a}-{b}"))
+        model.rowsRemoved.connect(lambda _p, a, b: self.events.append(f"remove {a}-{b}"))
+        model.modelReset.connect(lambda: self.events.append("reset"))
+        model.layoutChanged.connect(lambda *_a: self.events.append("layout"))
+        model.dataChanged.connect(lambda a, _b, _r: self.changed.append(a.row()))
+        self.cells_asked.clear()
+
+    def cells(self, row: tuple[int, str]) -> list[dict[int, Any]]:
+        self.cells_asked.append(row[0])
+        return [{Qt.ItemDataRole.DisplayRole: str(row[0])}, {Qt.ItemDataRole.DisplayRole: row[1]}]
+
+    def sync(self, rows: list[tuple[int, str]], **kwargs: Any) -> int:
+        return self.model.sync_rows(rows, lambda r: r[0], self.cells, **kwargs)
+
+    def shown(self) -> list[tuple[str, str]]:
+        m = self.model
+        return [(m.index(r, 0).data(), m.index(r, 1).data()) for r in range(m.rowCount())]
 
 
-def test_set_rows_applies_the_difference(qtbot: Any, qtmodeltester: Any) -> None:
-    model = ThingModel()
-    model.set_rows([thing(1, "a"), thing(2, "b"), thing(3, "c")])
-    events: list[str] = []
-    model.rowsInserted.connect(lambda _p, first, last: events.append(f"insert {first}-{last}"))
-    model.rowsRemoved.connect(lambda _p, first, last: events.append(f"remove {first}-{last}"))
-    changed: list[tuple[int, int]] = []
-    model.dataChanged.connect(lambda a, _b, _r: changed.append((a.row(), a.column())))
-
-    model.set_rows([thing(1, "a"), thing(2, "b"), thing(3, "c")])  # equal objects, new instances
-    assert events == [] and changed == []
-    model.set_rows([thing(1, "a"), thing(3, "c", qty=5), thing(4, "d"), thing(5, "e")])
-    assert events == ["remove 1-1", "insert 2-3"]
-    # Of the rows kept, only the cell that differs changed (rows 2-3 are new
-    # rows being filled in).
-    assert [cell for cell in changed if cell[0] < 2] == [(1, 1)]
-    assert [model.index(r, 0).data() for r in range(model.rowCount())] == ["a", "c", "d", "e"]
-    assert model.index(1, 1).data() == "5"
-    assert model.index(1, 1).data(Qt.ItemDataRole.TextAlignmentRole)
-    assert [t.id for t in model.rows()] == [1, 3, 4, 5]
-    qtmodeltester.check(model)
+def rows(*keys: int) -> list[tuple[int, str]]:
+    return [(k, f"row {k}") for k in keys]
 
 
-def test_set_rows_in_a_new_order_and_upsert_front(qtbot: Any) -> None:
-    model = ThingModel()
-    model.set_rows([thing(1, "a"), thing(2, "b")])
-    model.set_rows([thing(2, "b"), thing(1, "a")])
-    assert [model.index(r, 0).data() for r in range(2)] == ["b", "a"]
-    model.upsert_front([thing(3, "c"), thing(1, "A")], limit=2)
-    assert [model.index(r, 0).data() for r in range(model.rowCount())] == ["c", "b"]
-    assert [t.id for t in model.rows()] == [3, 2]
+def test_sync_rows_removes_gone_rows_bottom_up_in_runs(qtbot: Any) -> None:
+    table = Recorder([1, 2, 3, 4, 5, 6, 7])
+    assert table.sync(rows(1, 4, 7)) == 4
+    assert table.events == ["remove 4-5", "remove 1-2"]
+    assert table.changed == []
+    assert table.shown() == [("1", "row 1"), ("4", "row 4"), ("7", "row 7")]
+    assert [r[0] for r in table.model.row_data] == [1, 4, 7]
+
+
+def test_sync_rows_rewrites_only_the_rows_that_changed(qtbot: Any) -> None:
+    table = Recorder([1, 2, 3])
+    assert table.sync(rows(1, 2, 3)) == 0  # equal rows, new objects: nothing to do
+    assert table.events == [] and table.changed == []
+    assert table.sync([(1, "row 1"), (2, "two"), (3, "row 3")]) == 1
+    assert table.events == []
+    assert table.changed == [1]
+    assert table.shown()[1] == ("2", "two")
+    assert table.model.row_data[1] == (2, "two")
+
+
+def test_sync_rows_inserts_new_rows_where_they_belong(qtbot: Any) -> None:
+    table = Recorder([2, 5])
+    assert table.sync(rows(1, 2, 3, 4, 5, 6)) == 4
+    assert table.events == ["insert 0-0", "insert 2-3", "insert 5-5"]
+    assert [s[0] for s in table.shown()] == ["1", "2", "3", "4", "5", "6"]
+    assert [r[0] for r in table.model.row_data] == [1, 2, 3, 4, 5, 6]
+    assert sorted(table.cells_asked) == [1, 2, 3, 4, 5, 6]  # kept rows checked, new ones built
+
+
+def test_sync_rows_rebuilds_when_kept_rows_change_order(qtbot: Any) -> None:
+    table = Recorder([1, 2, 3])
+    table.sync(rows(3, 1, 2))
+    assert table.events == ["remove 0-2", "insert 0-2"]
+    assert [s[0] for s in table.shown()] == ["3", "1", "2"]
+    assert [r[0] for r in table.model.row_data] == [3, 1, 2]
+    table.events.clear()
+    table.sync(rows(3, 1, 2))  # and the diff goes on from the new order
+    assert table.events == []
+
+
+def test_the_selection_and_persistent_indexes_survive_a_sync(qtbot: Any) -> None:
+    table = Recorder([1, 2, 3, 4])
+    model = table.model
+    selection = QItemSelectionModel(model)
+    selection.setCurrentIndex(
+        model.index(2, 0),
+        QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+    )
+    held = QPersistentModelIndex(model.index(2, 1))  # key 3
+    table.sync([(0, "row 0"), (1, "row 1"), (3, "three"), (4, "row 4"), (5, "row 5")])
+    assert "reset" not in table.events and "layout" not in table.events
+    assert held.isValid() and held.row() == 2 and held.data() == "three"
+    assert selection.currentIndex().row() == 2
+    assert model.index(selection.currentIndex().row(), 0).data() == "3"
+    assert [i.row() for i in selection.selectedRows()] == [2]
+
+
+def test_sync_rows_checks_only_the_kept_rows_named_as_changed(qtbot: Any) -> None:
+    table = Recorder([1, 2, 3, 4])
+    touched = table.sync(
+        [(0, "row 0"), (1, "one"), (2, "two"), (3, "row 3"), (4, "row 4")], changed={2}
+    )
+    assert sorted(table.cells_asked) == [0, 2]  # not row 1, though it differs
+    assert touched == 2
+    assert table.events == ["insert 0-0"]
+    assert table.shown()[1:3] == [("1", "row 1"), ("2", "two")]
+    assert table.model.row_data[1] == (1, "one")  # the object given is kept all the same
