@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QFontDatabase
@@ -21,10 +21,19 @@ from PySide6.QtWidgets import (
 from storeapp.listeners.email_log.log import EmailRecord, render_message, summary
 from storeapp.listeners.email_log.model import EmailLogModel
 
-if TYPE_CHECKING:
-    from storeapp.listeners.email_log.plugin import EmailLogPlugin
+__all__ = ["EmailLogPanel", "EmailLogActions", "EmailMessageDialog"]
 
-__all__ = ["EmailLogPanel", "EmailMessageDialog"]
+
+class EmailLogActions(Protocol):
+    """What the panel asks of the plugin (the plugin builds the panel;
+    the panel never imports the plugin)."""
+
+    @property
+    def total(self) -> int: ...
+
+    def backend_description(self) -> str: ...
+
+    def open_message(self, row: int, parent: QWidget | None = None) -> Any: ...
 
 
 class EmailMessageDialog(QDialog):
@@ -59,7 +68,7 @@ class EmailLogPanel(QWidget):
     """The dock's content: a count, the table, where messages go."""
 
     def __init__(
-        self, plugin: EmailLogPlugin, model: EmailLogModel, parent: QWidget | None = None
+        self, plugin: EmailLogActions, model: EmailLogModel, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.plugin = plugin

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import QModelIndex, QSignalBlocker, Qt
 from PySide6.QtGui import QFontDatabase
@@ -31,14 +31,31 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from storeapp.listeners.api import PluginHost
 from storeapp.listeners.inspector.recorder import format_ms, format_time, outcome, total_duration
 from storeapp.listeners.inspector.timeline import TimelineModel
 from storeapp.listeners.inspector.wiring import Wiring, WiringModel
 
-if TYPE_CHECKING:
-    from storeapp.listeners.inspector.plugin import InspectorPlugin
+__all__ = ["InspectorActions", "InspectorPanel"]
 
-__all__ = ["InspectorPanel"]
+
+class InspectorActions(Protocol):
+    """What the panel asks of the plugin (the plugin builds the panel;
+    the panel never imports the plugin)."""
+
+    host: PluginHost
+
+    def set_paused(self, paused: bool) -> None: ...
+
+    def clear(self) -> None: ...
+
+    def refresh_wiring(self) -> None: ...
+
+    def apply_filters(self) -> None: ...
+
+    def plugin_of(self, module: str) -> str: ...
+
+    def export_jsonl(self, path: str | Path) -> int: ...
 
 
 class InspectorPanel(QWidget):
@@ -46,7 +63,7 @@ class InspectorPanel(QWidget):
 
     def __init__(
         self,
-        plugin: InspectorPlugin,
+        plugin: InspectorActions,
         model: TimelineModel,
         wiring: WiringModel,
         parent: QWidget | None = None,
