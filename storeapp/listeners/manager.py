@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
-from storeapp.domain.dispatch import receiver_failed
+from storeapp.domain.dispatch import Signal, receiver_failed
 from storeapp.domain.signals import plugin_state_changed
 from storeapp.listeners.api import (
     ENTRY_POINT_GROUP,
@@ -50,7 +50,7 @@ class PluginManager:
 
     def _on_receiver_failed(
         self,
-        sender: Any,
+        sender: Signal,
         receiver: Any,
         exception: BaseException,
         streak: int,
@@ -64,7 +64,7 @@ class PluginManager:
         name = self.plugin_for_module(module)
         if name is None:
             return
-        signal_name = getattr(sender, "name", "signal")
+        signal_name = sender.name
         with self._lock:
             record = self._records[name]
             record.error_count += 1

@@ -105,7 +105,7 @@ def test_no_plugins_keeps_only_core_and_the_pos_still_works(qtbot: Any, make_win
 def test_a_broken_plugin_is_shown_as_failed_and_the_app_works(
     qtbot: Any, make_window: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from tests.integration.test_plugins import make_distribution
+    from tests.integration.listeners.test_manager import make_distribution
 
     site = tmp_path / "site"
     site.mkdir()

@@ -91,7 +91,7 @@ class EmailLogPlugin(ListenerPlugin):
                 self.backend = backend
                 self.from_address = from_address
                 self.delivery = mail.DeliveryQueue(
-                    backend, self._on_status, between=getattr(self.host, "yield_to_gui", None)
+                    backend, self._on_status, between=self.host.yield_to_gui
                 )
                 self._enabled = True
         self.connect(user_registered, self._on_user_registered, on_commit=True)
