@@ -57,3 +57,42 @@ def test_an_on_commit_receiver_is_dropped_when_the_scope_raises():
 
     assert rec.calls == []
     assert not dispatch.in_transaction()
+
+
+class Hook:
+    """An after-commit hook that records whether it ran or was dropped."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def __call__(self) -> None:
+        self.events.append("ran")
+
+    def dropped(self) -> None:
+        self.events.append("dropped")
+
+
+def test_a_hook_runs_on_commit_and_is_told_when_a_rollback_drops_it():
+    kept, lost = Hook(), Hook()
+
+    with dispatch.transaction_scope():
+        dispatch.on_commit(kept)
+    with pytest.raises(Boom), dispatch.transaction_scope():
+        dispatch.on_commit(lost)
+        raise Boom
+
+    assert (kept.events, lost.events) == (["ran"], ["dropped"])
+
+
+def test_abandon_scopes_forgets_every_open_scope_running_and_dropping_nothing():
+    hook = Hook()
+    dispatch.begin()
+    dispatch.begin()
+    dispatch.on_commit(hook)
+
+    dispatch.abandon_scopes()
+
+    assert not dispatch.in_transaction()
+    assert hook.events == []
+    dispatch.on_commit(hook)  # no scope left: at once
+    assert hook.events == ["ran"]

@@ -437,6 +437,42 @@ def test_a_strong_receiver_survives_the_function_that_defined_it():
     assert [response for _, response in signal.send("x")] == ["alive"]
 
 
+def test_drop_dead_receivers_removes_a_collected_receiver_blinker_left_behind(monkeypatch):
+    signal = Signal()
+
+    def connect_a_local_receiver():
+        def local(**kwargs):
+            return "alive"
+
+        signal.connect(local, dispatch_uid="local")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(sys, "is_finalizing", lambda: True)  # blinker's clean-up stands down
+        connect_a_local_receiver()
+        gc.collect()
+    assert len(signal.receivers) == 1  # the dead entry is still there
+
+    signal.drop_dead_receivers()
+
+    assert not signal.receivers
+    assert signal.receivers_info() == []
+    assert signal.disconnect(dispatch_uid="local") is False
+    assert signal.send("x") == []
+
+
+def test_filters_senders_says_whether_a_receiver_wants_particular_senders_only():
+    signal = Signal()
+    rec = Recorder()
+    a = Sender()
+
+    signal.connect(rec)
+    assert not signal.filters_senders()
+    signal.connect(rec, sender=a)
+    assert signal.filters_senders()
+    signal.disconnect(rec, sender=a)
+    assert not signal.filters_senders()
+
+
 # -- blinker's helpers -------------------------------------------------------------
 
 
