@@ -18,8 +18,8 @@ Two additions Django does not have:
 ``send`` and ``send_robust`` share one loop, :meth:`Signal.deliver`. This
 module overrides blinker internals (``_disconnect``, ``_make_cleanup_*``,
 ``_clear_state``) and reads its bookkeeping (``_by_sender``, ``_by_receiver``,
-``_weak_senders``): pyproject.toml pins the blinker versions that is tested
-on, and ``tests/unit/domain/dispatch/test_blinker_internals.py`` fails when
+``_weak_senders``): pyproject.toml pins the blinker versions this was tested
+on, and ``tests/unit/domain/dispatch/test_blinker_internals.py`` fails when a
 blinker changes them.
 """
 
