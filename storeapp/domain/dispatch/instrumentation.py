@@ -14,10 +14,9 @@ import threading
 import time
 import traceback
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from storeapp.domain.dispatch.names import describe_exc, module_of, qualname, safe_repr
@@ -148,7 +147,8 @@ def observed_send(
     live = [] if signal.is_muted else list(signal.live_receivers(sender))
     log = SendLog(record, live)
     try:
-        signal.deliver(sender, kwargs, robust, log)
+        responses = signal.deliver(sender, kwargs, robust, log)
+        log.settle()
         _add_skipped(signal, sender, record, live)
     finally:
         log.entries = []  # its probes refer back to it: break the cycle now
@@ -156,34 +156,40 @@ def observed_send(
             watching.sent(record)
         except Exception:  # the inspector must never break a send
             logger.exception("Signal observer failed")
-    return list(log)
+    return responses
 
 
-class SendLog(list[tuple[Any, Any]]):
+class SendLog:
     """The observed send's strategy for the one send loop.
 
-    ``Signal.deliver`` calls a receiver only once it has dereferenced its
-    entry and appends ``(receiver, response)`` as soon as it returned; it
-    tells the log itself only on the rare branches (a receiver raised, or was
+    ``Signal.deliver`` dereferences each entry just before calling its
+    receiver, collects ``(receiver, response)`` in :attr:`responses`, and
+    tells the log only on the rare branches (a receiver raised, or was
     deferred). So the log hands the loop its own entries, whose "weak
-    references" are probes that open the receiver's :class:`ReceiverCall`
-    and start its clock, and it closes a call on the append that follows a
-    return. The loop without a log pays nothing for any of this.
+    references" are probes: each settles the call of the receiver that
+    returned before it (its response is the last one collected), then opens
+    the next receiver's :class:`ReceiverCall` and starts its clock. The loop
+    without a log pays nothing for any of this.
     """
 
-    __slots__ = ("record", "entries", "_call", "_start")
+    __slots__ = ("record", "entries", "responses", "_next", "_call", "_start")
 
-    def __init__(self, record: SendRecord, live: Iterable[tuple[Any, bool]]) -> None:
-        super().__init__()
+    def __init__(self, record: SendRecord, live: list[tuple[Any, bool]]) -> None:
         self.record = record
+        self.responses: list[tuple[Any, Any]] = []
+        probe = self._begin
         #: (probe, True, on_commit) per receiver: the shape of Signal._entries.
         self.entries: list[tuple[Callable[[], Any], bool, bool]] = [
-            (partial(self._begin, fn, deferred), True, deferred) for fn, deferred in live
+            (probe, True, deferred) for _fn, deferred in live
         ]
+        self._next = iter(live).__next__
         self._call: ReceiverCall | None = None
         self._start = 0.0
 
-    def _begin(self, fn: Any, deferred: bool) -> Any:
+    def _begin(self) -> Any:
+        if self._call is not None:
+            self.settle()
+        fn, deferred = self._next()
         name, module = _names(fn)
         call = ReceiverCall(name, module, ReceiverStatus.OK, on_commit=deferred)
         self.record.calls.append(call)
@@ -191,13 +197,13 @@ class SendLog(list[tuple[Any, Any]]):
         self._start = time.perf_counter()
         return fn
 
-    def append(self, item: tuple[Any, Any]) -> None:
+    def settle(self) -> None:
+        """Close the open call: its receiver returned the last response."""
         call = self._call
-        if call is not None:  # the receiver returned
+        if call is not None:
             call.duration = time.perf_counter() - self._start
-            call.result = safe_repr(item[1])
+            call.result = safe_repr(self.responses[-1][1])
             self._call = None
-        super().append(item)
 
     def failed(self, err: Exception) -> None:
         """The receiver being called raised ``err``."""

@@ -315,9 +315,9 @@ class Signal(blinker.Signal):
 
         ``log`` is the observed send's strategy
         (:class:`~storeapp.domain.dispatch.instrumentation.SendLog`): it
-        supplies the entries and collects the responses, so it sees each
-        receiver start and return; it is told of an error or a deferral. Keep
-        the path without one free of any per-receiver test for it.
+        supplies the entries (probes that time each receiver) and the list
+        the responses go in, and is told of an error or a deferral. Keep the
+        path without one free of any per-receiver test for it.
         """
         if log is None:
             if instrumentation.observer is not None:
@@ -327,7 +327,7 @@ class Signal(blinker.Signal):
             responses: list[tuple[Any, Any]] = []
             entries: Iterable[Entry] = self._entries(sender)
         else:
-            responses, entries = log, log.entries
+            responses, entries = log.responses, log.entries
         for fn, weak, deferred in entries:
             if weak:
                 fn = fn()

@@ -108,9 +108,10 @@ def test_the_record_names_the_signal_sender_kwargs_and_each_receiver(
     observer: RecordingObserver,
 ) -> None:
     signal = Signal(name="probe")
-    ok = Recorder(returns={"n": 1})
+    ok, last = Recorder(returns={"n": 1}), Recorder(returns="last")
     signal.connect(ok)
     signal.connect(broken)
+    signal.connect(last)
 
     signal.send_robust(Sender, order=7)
 
@@ -121,9 +122,14 @@ def test_the_record_names_the_signal_sender_kwargs_and_each_receiver(
         "order=7",
         True,
     )
-    assert statuses(record) == [("Recorder", ReceiverStatus.OK), ("broken", ReceiverStatus.ERROR)]
-    done, failed = record.calls
+    assert statuses(record) == [
+        ("Recorder", ReceiverStatus.OK),
+        ("broken", ReceiverStatus.ERROR),
+        ("Recorder", ReceiverStatus.OK),
+    ]
+    done, failed, after = record.calls
     assert done.result == "{'n': 1}" and done.error is None and done.duration is not None
+    assert after.result == "'last'" and after.duration is not None
     assert failed.error == "Boom: receiver failed"
     assert failed.traceback is not None and "Boom: receiver failed" in failed.traceback
     assert failed.result is None and failed.duration is not None
@@ -146,8 +152,11 @@ def test_each_receiver_is_timed_from_its_own_start_to_its_own_end(
     def fast(**kwargs: Any) -> None:
         pass
 
+    def after(**kwargs: Any) -> None:
+        pass
+
     signal = Signal(name="probe")
-    for fn in (slow, fast, broken, fast):
+    for fn in (slow, fast, broken, after):
         signal.connect(fn)
     handler = SlowLog()
     logger = logging.getLogger("storeapp.signals")
@@ -161,6 +170,7 @@ def test_each_receiver_is_timed_from_its_own_start_to_its_own_end(
     assert durations["slow"] is not None and durations["slow"] >= 0.05
     assert durations["fast"] is not None and durations["fast"] < 0.05
     assert durations["broken"] is not None and durations["broken"] < 0.05
+    assert durations["after"] is not None and durations["after"] < 0.05
 
 
 def test_a_send_that_raises_still_hands_its_record_over(observer: RecordingObserver) -> None:
