@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from storeapp.domain.dispatch.signal import Signal
 
 __all__ = [
+    "AfterCommit",
     "ReceiverCall",
     "ReceiverStatus",
     "SendLog",
