@@ -11,11 +11,12 @@ Receivers are no-op functions ``def r(sender, **kw): pass`` connected
 strongly (``weak=False``, as the plugins connect theirs); the sender is a
 class; the payload is one keyword (``order=...``), as for order_created.
 
-The inspector hook (one global lookup of ``dispatch._observer`` per send)
-is always compiled in. Its cost is storeapp's ``send_robust`` against an
-otherwise identical subclass whose ``send_robust`` is the same source with
-the ``_observer`` test removed (derived from the live source at run time, so
-it follows the lead's edits, and compiled in the dispatch module's globals).
+The inspector hook (one lookup of ``instrumentation.observer`` per send) is
+always compiled in. Its cost is storeapp's ``send_robust`` against an
+otherwise identical subclass whose send loop (``Signal.deliver``) is the same
+source with the observer test removed (derived from the live source at run
+time, so it follows the lead's edits, and compiled in the globals of
+:mod:`storeapp.domain.dispatch.signal`).
 
 Method: ``timeit`` (gc off), each measurement calibrated to ~25 ms; every
 round measures every (candidate, receivers) pair once in rotating order;
@@ -51,12 +52,12 @@ def _make_receiver(i: int) -> Any:
     return r
 
 
-def _no_hook_send_robust() -> Any | None:
-    """storeapp's ``Signal.send_robust`` without the observer test, or None
-    if that test is not found in the source (the note says so)."""
-    from storeapp.domain import dispatch
+def _no_hook_deliver() -> Any | None:
+    """storeapp's send loop (``Signal.deliver``) without the observer test, or
+    None if that test is not found in the source (the note says so)."""
+    from storeapp.domain.dispatch import signal as signal_module
 
-    source = textwrap.dedent(inspect.getsource(dispatch.Signal.send_robust))
+    source = textwrap.dedent(inspect.getsource(signal_module.Signal.deliver))
     lines = source.splitlines()
     out: list[str] = []
     skip_next = False
@@ -64,10 +65,10 @@ def _no_hook_send_robust() -> Any | None:
     for line in lines:
         if skip_next:
             skip_next = False
-            if line.strip().startswith("return _observed_send"):
+            if line.strip().startswith("return instrumentation.observed_send("):
                 removed += 1
                 continue
-        if line.strip() == "if _observer is not None:":
+        if line.strip() == "if instrumentation.observer is not None:":
             skip_next = True
             removed += 1
             continue
@@ -77,13 +78,13 @@ def _no_hook_send_robust() -> Any | None:
     namespace: dict[str, Any] = {}
     code = compile(
         "\n".join(out),
-        "<bench: send_robust without the observer test>",
+        "<bench: deliver without the observer test>",
         "exec",
         flags=__future__.annotations.compiler_flag,
         dont_inherit=True,
     )
-    exec(code, vars(dispatch), namespace)  # the module's globals: same lookups
-    return namespace["send_robust"]
+    exec(code, vars(signal_module), namespace)  # the module's globals: same lookups
+    return namespace["deliver"]
 
 
 def _calibrate(timer: timeit.Timer) -> int:
@@ -114,13 +115,13 @@ def run(args: argparse.Namespace) -> Report:
 
     receivers = [_make_receiver(i) for i in range(max(COUNTS))]
     payload = object()
-    no_hook = _no_hook_send_robust()
+    no_hook = _no_hook_deliver()
 
     class NoHookSignal(dispatch.Signal):
         pass
 
     if no_hook is not None:
-        NoHookSignal.send_robust = no_hook  # type: ignore[method-assign]
+        NoHookSignal.deliver = no_hook  # type: ignore[method-assign]
 
     timers: dict[tuple[str, int], timeit.Timer] = {}
     for n in COUNTS:
@@ -214,7 +215,8 @@ def run(args: argparse.Namespace) -> Report:
     else:
         report.row("dispatch: observer hook cost", "n/a", "<= +5 %", None)
         report.notes.append(
-            "dispatch: no `if _observer is not None:` test found in Signal.send_robust; "
+            "dispatch: no `if instrumentation.observer is not None:` test found in "
+            "Signal.deliver; "
             "the hook-cost figure was not measured."
         )
     report.notes.append(

@@ -39,9 +39,9 @@ def signals_are_left_as_found() -> Iterator[None]:
             if target is not None:
                 signal.disconnect(target)
             else:  # already collected: drop the dead entry
-                signal._disconnect(receiver_id, dispatch.ANY_ID)
+                signal.drop_dead_receivers()
     leaked = dispatch.in_transaction()
-    dispatch._tx.stack.clear()
+    dispatch.abandon_scopes()
     assert not leaked, "the test left a transaction scope open on its thread"
 
 

@@ -10,6 +10,9 @@ every model, with the model class as ``sender``:
 Custom signals are sent by :class:`storeapp.domain.Store` with
 ``send_robust``, inside the transaction; receivers connected with
 ``on_commit=True`` run only once it commits.
+
+``plugin_state_changed`` is sent by the plugin manager, ``receiver_failed`` by
+the dispatcher itself (:mod:`storeapp.domain.dispatch.streaks`).
 """
 
 from storeapp.domain.dispatch import (
@@ -36,6 +39,7 @@ __all__ = [
     "order_created",
     "order_cancelled",
     "plugin_state_changed",
+    "receiver_failed",
     "ALL_SIGNALS",
 ]
 
@@ -62,6 +66,11 @@ order_cancelled = Signal(
 plugin_state_changed = Signal(
     "A plugin was enabled, disabled or failed (kwargs: record). sender = the plugin manager.",
     name="plugin_state_changed",
+)
+receiver_failed = Signal(
+    "A receiver raised during send_robust or after commit (kwargs: receiver, "
+    "exception, streak = failures in a row, module). sender = the signal.",
+    name="receiver_failed",
 )
 
 #: The domain's signals (what the inspector watches by default).

@@ -10,33 +10,8 @@ import threading
 
 import pytest
 
-from storeapp.domain import dispatch
-from storeapp.domain.dispatch import DEFERRED, Signal, receiver
-
-
-class Recorder:
-    """A receiver that records each call's keyword arguments."""
-
-    def __init__(self, returns: object = None) -> None:
-        self.calls: list[dict[str, object]] = []
-        self.returns = returns
-
-    def __call__(self, **kwargs: object) -> object:
-        self.calls.append(kwargs)
-        return self.returns
-
-    @property
-    def senders(self) -> list[object]:
-        return [call["sender"] for call in self.calls]
-
-
-class Boom(Exception):
-    pass
-
-
-class Sender:
-    """A sender that can be weakly referenced, like a model class."""
-
+from storeapp.domain.dispatch import Signal, receiver
+from tests.unit.domain.dispatch.fakes import Boom, Recorder, Sender
 
 # -- calling convention ---------------------------------------------------------
 
@@ -462,6 +437,42 @@ def test_a_strong_receiver_survives_the_function_that_defined_it():
     assert [response for _, response in signal.send("x")] == ["alive"]
 
 
+def test_drop_dead_receivers_removes_a_collected_receiver_blinker_left_behind(monkeypatch):
+    signal = Signal()
+
+    def connect_a_local_receiver():
+        def local(**kwargs):
+            return "alive"
+
+        signal.connect(local, dispatch_uid="local")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(sys, "is_finalizing", lambda: True)  # blinker's clean-up stands down
+        connect_a_local_receiver()
+        gc.collect()
+    assert len(signal.receivers) == 1  # the dead entry is still there
+
+    signal.drop_dead_receivers()
+
+    assert not signal.receivers
+    assert signal.receivers_info() == []
+    assert signal.disconnect(dispatch_uid="local") is False
+    assert signal.send("x") == []
+
+
+def test_filters_senders_says_whether_a_receiver_wants_particular_senders_only():
+    signal = Signal()
+    rec = Recorder()
+    a = Sender()
+
+    signal.connect(rec)
+    assert not signal.filters_senders()
+    signal.connect(rec, sender=a)
+    assert signal.filters_senders()
+    signal.disconnect(rec, sender=a)
+    assert not signal.filters_senders()
+
+
 # -- blinker's helpers -------------------------------------------------------------
 
 
@@ -530,56 +541,6 @@ def test_receiver_disconnected_is_sent_when_a_receiver_is_disconnected():
     signal.disconnect(dispatch_uid="audit")
 
     assert seen == [rec]
-
-
-# -- after commit, outside a transaction -------------------------------------------
-
-
-def test_on_commit_outside_a_transaction_runs_at_once():
-    ran = []
-    assert not dispatch.in_transaction()
-
-    dispatch.on_commit(lambda: ran.append("now"))
-
-    assert ran == ["now"]
-
-
-def test_an_on_commit_receiver_outside_a_transaction_is_called_at_once():
-    signal = Signal()
-    rec = Recorder(returns="done")
-    signal.connect(rec, on_commit=True)
-
-    assert signal.send("x") == [(rec, "done")]
-    assert signal.send_robust("y") == [(rec, "done")]
-    assert rec.senders == ["x", "y"]
-
-
-def test_an_on_commit_receiver_waits_for_the_end_of_a_transaction_scope():
-    signal = Signal()
-    rec = Recorder()
-    signal.connect(rec, on_commit=True)
-
-    with dispatch.transaction_scope():
-        assert dispatch.in_transaction()
-        assert signal.send_robust("x") == [(rec, DEFERRED)]
-        assert rec.calls == []
-
-    assert rec.senders == ["x"]
-    assert not dispatch.in_transaction()
-
-
-def test_an_on_commit_receiver_is_dropped_when_the_scope_raises():
-    signal = Signal()
-    rec = Recorder()
-    signal.connect(rec, on_commit=True)
-
-    with pytest.raises(Boom):
-        with dispatch.transaction_scope():
-            signal.send("x")
-            raise Boom
-
-    assert rec.calls == []
-    assert not dispatch.in_transaction()
 
 
 # -- threads ----------------------------------------------------------------------

@@ -1,0 +1,53 @@
+"""How dispatch names receivers, values and errors in logs and the inspector.
+
+Every function here answers with a string and never raises: a receiver with
+a broken ``__repr__`` or ``__str__`` must not break a send.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["describe_exc", "module_of", "qualname", "safe_repr", "safe_str"]
+
+REPR_LIMIT = 120
+
+
+def qualname(func: Any) -> str:
+    """``module.Qualified.name`` of a receiver (a bound method names its function)."""
+    target = getattr(func, "__func__", func)
+    name = getattr(target, "__qualname__", None)
+    if name is None:
+        name = type(target).__qualname__
+    module = getattr(target, "__module__", None) or ""
+    return f"{module}.{name}" if module else name
+
+
+def module_of(fn: Any) -> str:
+    """The module a receiver was defined in (its class's, for a callable object)."""
+    target = getattr(fn, "__func__", fn)
+    return getattr(target, "__module__", None) or type(target).__module__
+
+
+def safe_repr(value: Any, limit: int = REPR_LIMIT) -> str:
+    """``repr(value)``, shortened, and never raising."""
+    try:
+        text = repr(value)
+    except Exception as exc:  # a repr that raises must not break a send
+        text = f"<{type(value).__name__} (repr failed: {type(exc).__name__})>"
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
+
+
+def safe_str(err: BaseException) -> str:
+    """``str(err)``, or a placeholder if that raises."""
+    try:
+        return str(err)
+    except Exception:
+        return f"<{type(err).__name__}: unprintable>"
+
+
+def describe_exc(err: BaseException) -> str:
+    """``"ValueError: message"``: how the inspector shows an error."""
+    return f"{type(err).__name__}: {safe_str(err)}"

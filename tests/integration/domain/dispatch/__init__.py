@@ -1,0 +1,1 @@
+"""Tests of storeapp.domain.dispatch against a real SQLite unit of work."""

@@ -1,0 +1,1 @@
+"""Tests of storeapp.domain.dispatch: the Signal class, hooks, instrumentation, streaks."""
