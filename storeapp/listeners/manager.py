@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
-from storeapp.domain.dispatch import Signal, receiver_failed
-from storeapp.domain.signals import plugin_state_changed
+from storeapp.domain.dispatch import Signal
+from storeapp.domain.signals import plugin_state_changed, receiver_failed
 from storeapp.listeners.api import (
     ENTRY_POINT_GROUP,
     ListenerPlugin,

@@ -4,14 +4,11 @@ after-commit hooks, instrumentation for the inspector, and failure streaks.
 Modules: :mod:`.signal` (``Signal``, ``receiver``), :mod:`.hooks`
 (``on_commit`` and the transaction scopes), :mod:`.instrumentation` (the
 observer and its records), :mod:`.streaks` (failures in a row), :mod:`.names`
-(never-raising names and reprs). The signals themselves are declared in
-:mod:`storeapp.domain.signals`; ``receiver_failed`` is also importable from
-here, as it always was.
+(never-raising names and reprs). The signals themselves, ``receiver_failed``
+included, are declared in :mod:`storeapp.domain.signals`.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from storeapp.domain.dispatch.hooks import (
     DEFERRED,
@@ -41,9 +38,6 @@ from storeapp.domain.dispatch.signal import (
 )
 from storeapp.domain.dispatch.streaks import failure_streak, reset_streak
 
-if TYPE_CHECKING:
-    from storeapp.domain.signals import receiver_failed
-
 __all__ = [
     "ANY",
     "ANY_ID",
@@ -63,20 +57,9 @@ __all__ = [
     "on_commit",
     "qualname",
     "receiver",
-    "receiver_failed",
     "reset_streak",
     "run_hooks",
     "safe_repr",
     "set_observer",
     "transaction_scope",
 ]
-
-
-def __getattr__(name: str) -> Signal:
-    # storeapp.domain.signals imports this package (for Signal), so the one
-    # signal dispatch itself sends is looked up there on first use.
-    if name == "receiver_failed":
-        from storeapp.domain.signals import receiver_failed
-
-        return receiver_failed
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -30,7 +30,7 @@ import shiboken6
 
 from storeapp.domain import dispatch
 from storeapp.domain.dispatch import ReceiverCall, ReceiverStatus, SendRecord, Signal
-from storeapp.domain.signals import ALL_SIGNALS
+from storeapp.domain.signals import ALL_SIGNALS, receiver_failed
 from storeapp.listeners.api import (
     DockPlacement,
     ListenerPlugin,
@@ -61,7 +61,7 @@ logger = logging.getLogger("storeapp.listeners.inspector")
 WATCHED_SIGNALS: tuple[Signal, ...] = (
     *ALL_SIGNALS,
     plugin_state_changed,
-    dispatch.receiver_failed,
+    receiver_failed,
 )
 
 

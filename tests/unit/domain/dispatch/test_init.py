@@ -28,7 +28,6 @@ USED_NAMES = [
     "on_commit",
     "qualname",
     "receiver",
-    "receiver_failed",
     "reset_streak",
     "run_hooks",
     "safe_repr",
