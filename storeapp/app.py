@@ -10,7 +10,7 @@ import gc
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -182,4 +182,29 @@ def display_problem(environ: dict[str, str] | None = None) -> str | None:
                 "Qt needs X11 libraries that this system lacks (libxcb-cursor0 and "
                 f"friends). On Debian/Ubuntu: sudo apt-get install {XCB_PACKAGES}"
             )
+        return xcb_plugin_problem()
+    return None
+
+
+def xcb_plugin_problem(load: Callable[[str], object] | None = None) -> str | None:
+    """Load Qt's X11 platform plugin the way Qt will: if a library it needs
+    is missing (libxcb-icccm4 on a bare desktop, say), name it, where Qt
+    would abort with "could not load the Qt platform plugin"."""
+    import ctypes
+    import importlib.util
+
+    spec = importlib.util.find_spec("PySide6")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    plugin = Path(spec.submodule_search_locations[0], "Qt/plugins/platforms/libqxcb.so")
+    if not plugin.exists():
+        return None
+    try:
+        (load or ctypes.CDLL)(str(plugin))
+    except OSError as exc:
+        missing = str(exc).split(":")[0].strip() or str(exc)
+        return (
+            f"Qt's X11 plugin cannot load: {missing} is missing. "
+            f"On Debian/Ubuntu: sudo apt-get install {XCB_PACKAGES}"
+        )
     return None
