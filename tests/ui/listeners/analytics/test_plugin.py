@@ -172,7 +172,10 @@ def test_two_hundred_orders_from_a_worker_thread_coalesce_redraws(
     assert plugin.totals() == db_totals(store)
     assert plugin.totals().orders == orders - 8
     redraws = plugin.redraws - before
-    assert 0 < redraws <= orders / 4, (redraws, elapsed)
+    # Coalesced: at most ~20 redraws a second and far fewer than orders
+    # (a fixed count would be a wall-clock limit on a slow machine).
+    assert 0 < redraws <= 20 * elapsed + 5, (redraws, elapsed)
+    assert redraws < orders / 2, (redraws, elapsed)
     assert drawn_on and all(t is gui_thread for t in drawn_on)
     assert revenue_points(panel) == expected_points(store, MINUTE)
 
