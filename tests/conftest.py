@@ -37,7 +37,7 @@ def signals_are_left_as_found() -> Iterator[None]:
                 continue
             target = ref() if isinstance(ref, weakref.ref) else ref
             if target is not None:
-                signal.disconnect(target)
+                signal.disconnect_all(target)
             else:  # already collected: drop the dead entry
                 signal.drop_dead_receivers()
     leaked = dispatch.in_transaction()

@@ -31,6 +31,7 @@ import sys
 import threading
 import weakref
 from collections.abc import Callable, Hashable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -86,7 +87,12 @@ def _accepts_kwargs(func: Callable[..., Any]) -> bool:
 class Signal(blinker.Signal):
     """A blinker signal with Django's ``django.dispatch.Signal`` API."""
 
-    def __init__(self, doc: str | None = None, name: str | None = None) -> None:
+    def __init__(
+        self, doc: str | None = None, name: str | None = None, *, use_caching: bool = False
+    ) -> None:
+        """``use_caching`` is accepted as Django's ``Signal(use_caching=...)``
+        is: the receivers for each sender are always cached here, and the
+        cache is cleared on every connect and disconnect."""
         super().__init__(doc)
         self.name = name or "signal"
         self._lock = threading.RLock()
@@ -94,6 +100,8 @@ class Signal(blinker.Signal):
         self._meta: dict[Any, tuple[bool, Any]] = {}
         # (dispatch_uid, sender_id) -> receiver_id
         self._uids: dict[tuple[Any, Any], Any] = {}
+        # (receiver_id, sender_id) of the connections made with a dispatch_uid
+        self._uid_keyed: set[tuple[Any, Any]] = set()
         # sender_id -> entries of the receivers for that sender
         self._cache: dict[Any, tuple[Entry, ...]] = {}
 
@@ -130,6 +138,7 @@ class Signal(blinker.Signal):
             receiver_id = make_id(receiver)
             if dispatch_uid is not None:
                 self._uids[(dispatch_uid, sender_id)] = receiver_id
+                self._uid_keyed.add((receiver_id, sender_id))
             self._meta[receiver_id] = (on_commit, dispatch_uid)
             self._cache.clear()
             # blinker stores it and sends receiver_connected.
@@ -143,37 +152,80 @@ class Signal(blinker.Signal):
         sender: Any = None,
         dispatch_uid: Any = None,
     ) -> bool:
-        """Disconnect a receiver (or ``dispatch_uid``); True if one was."""
+        """Disconnect one connection; True if there was one.
+
+        Django's rules: a connection is found by ``dispatch_uid`` if it was
+        made with one (else by the receiver) together with its sender, so
+        ``disconnect(h)`` removes only the connection made for any sender
+        and answers False for one made for a particular sender, and a
+        connection made with a ``dispatch_uid`` is removed only by it.
+        """
         if sender is None:
             sender = ANY
         sender_id = ANY_ID if sender is ANY else make_id(sender)
         with self._lock:
             if dispatch_uid is not None:
                 receiver_id = self._uids.get((dispatch_uid, sender_id))
-                if receiver_id is None and sender_id is ANY_ID:
-                    receiver_id = next(
-                        (r for (u, _s), r in self._uids.items() if u == dispatch_uid),
-                        None,
-                    )
                 if receiver_id is None:
                     return False
             elif receiver is not None:
                 receiver_id = make_id(receiver)
+                if (receiver_id, sender_id) in self._uid_keyed:
+                    return False  # made with a dispatch_uid: only it finds the connection
             else:
                 return False
             connected = self._by_receiver.get(receiver_id)
             if receiver_id not in self.receivers or not connected:
                 return False
-            if sender_id is not ANY_ID and sender_id not in connected:
+            if sender_id not in connected:
                 return False
             target = receiver
             if target is None:
                 ref = self.receivers[receiver_id]
                 target = ref() if isinstance(ref, weakref.ref) else ref
-            self._disconnect(receiver_id, sender_id)
+            self._disconnect_one(receiver_id, sender_id)
         if "receiver_disconnected" in self.__dict__ and self.receiver_disconnected.receivers:
             self.receiver_disconnected.send(self, receiver=target, sender=sender)
         return True
+
+    @contextmanager
+    def connected_to(self, receiver: Callable[..., Any], sender: Any = ANY) -> Iterator[None]:
+        """blinker's ``connected_to()``: ``receiver`` is connected for the
+        block. It leaves by the connection's own key (Django's disconnect
+        rules would keep a sender-specific one that blinker's call removes)."""
+        self.connect(receiver, sender=sender, weak=False)
+        try:
+            yield None
+        finally:
+            self.disconnect(receiver, sender=sender)
+
+    def disconnect_all(self, receiver: Callable[..., Any]) -> bool:
+        """Remove every connection of ``receiver``, for any sender and under
+        any ``dispatch_uid`` (clean-up code; Django has no such call)."""
+        receiver_id = make_id(receiver)
+        with self._lock:
+            if receiver_id not in self.receivers:
+                return False
+            self._disconnect(receiver_id, ANY_ID)
+        if "receiver_disconnected" in self.__dict__ and self.receiver_disconnected.receivers:
+            self.receiver_disconnected.send(self, receiver=receiver, sender=ANY)
+        return True
+
+    def _disconnect_one(self, receiver_id: Hashable, sender_id: Hashable) -> None:
+        """Remove one (receiver, sender) connection. blinker's own
+        ``_disconnect`` with ANY_ID removes the receiver for every sender."""
+        if sender_id is not ANY_ID or self._by_receiver.get(receiver_id) == {ANY_ID}:
+            self._disconnect(receiver_id, sender_id)
+            return
+        self._by_sender[ANY_ID].discard(receiver_id)
+        self._by_receiver[receiver_id].discard(ANY_ID)
+        self._forget_uid(receiver_id, ANY_ID)
+        self._cache.clear()
+
+    def _forget_uid(self, receiver_id: Hashable, sender_id: Hashable) -> None:
+        self._uid_keyed.discard((receiver_id, sender_id))
+        for key in [k for k, r in self._uids.items() if r == receiver_id and k[1] == sender_id]:
+            del self._uids[key]
 
     def drop_dead_receivers(self) -> None:
         """Drop every weakly connected receiver that has been collected.
@@ -196,6 +248,9 @@ class Signal(blinker.Signal):
                 streaks.forget(receiver_id)  # a new receiver at this address starts clean
                 for key in [k for k, r in self._uids.items() if r == receiver_id]:
                     del self._uids[key]
+                self._uid_keyed = {k for k in self._uid_keyed if k[0] != receiver_id}
+            elif sender_id is not ANY_ID:
+                self._forget_uid(receiver_id, sender_id)
             self._cache.clear()
 
     def _make_cleanup_receiver(self, receiver_id: Hashable) -> Callable[[Any], None]:
@@ -220,6 +275,7 @@ class Signal(blinker.Signal):
             super()._clear_state()
             self._meta.clear()
             self._uids.clear()
+            self._uid_keyed.clear()
             self._cache.clear()
 
     # -- introspection ---------------------------------------------------
@@ -298,11 +354,11 @@ class Signal(blinker.Signal):
             else:
                 yield ref, deferred
 
-    def send(self, sender: Any = None, /, **kwargs: Any) -> list[tuple[Any, Any]]:
+    def send(self, sender: Any = None, **kwargs: Any) -> list[tuple[Any, Any]]:
         """Call every receiver; the first exception propagates (Django's send)."""
         return self.deliver(sender, kwargs, False)
 
-    def send_robust(self, sender: Any = None, /, **kwargs: Any) -> list[tuple[Any, Any]]:
+    def send_robust(self, sender: Any = None, **kwargs: Any) -> list[tuple[Any, Any]]:
         """Call every receiver; an exception is logged and returned as its response."""
         return self.deliver(sender, kwargs, True)
 

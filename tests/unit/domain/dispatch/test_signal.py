@@ -562,8 +562,14 @@ def test_connecting_and_disconnecting_from_many_threads_while_others_send():
         try:
             for i in range(rounds):
                 for j, rec in enumerate(own):
-                    signal.connect(rec, dispatch_uid=f"t{n}-{j}")
+                    if (i + j) % 2:
+                        signal.connect(rec)
+                    else:
+                        signal.connect(rec, dispatch_uid=f"t{n}-{j}")
                 signal.connect(own[0], sender=Sender)
+                # Django's rules: each connection is removed on its own, by
+                # the key it was made with.
+                assert signal.disconnect(own[0], sender=Sender) is True
                 for j, rec in enumerate(own):
                     if (i + j) % 2:
                         assert signal.disconnect(rec) is True
