@@ -237,6 +237,11 @@ _QUEUE = "storeapp.post_signals"
 _ORIGINS = "storeapp.delete_origins"
 
 
+#: Django's ``using``: the database alias a model signal's save went to.
+#: storeapp has one database, named as Django names its first.
+USING = "default"
+
+
 def _queue(target: Any) -> list[tuple[signals.Signal, Any, dict[str, Any]]]:
     session = object_session(target)
     if session is None:  # pragma: no cover - flush always has a session
@@ -255,7 +260,7 @@ def _changed_fields(target: Any) -> frozenset[str]:
 
 @event.listens_for(Base, "before_insert", propagate=True)
 def _before_insert(mapper: Any, connection: Any, target: Any) -> None:
-    signals.pre_save.send(type(target), instance=target, raw=False, update_fields=None)
+    signals.pre_save.send(type(target), instance=target, raw=False, using=USING, update_fields=None)
 
 
 @event.listens_for(Base, "after_insert", propagate=True)
@@ -264,7 +269,13 @@ def _after_insert(mapper: Any, connection: Any, target: Any) -> None:
         (
             signals.post_save,
             type(target),
-            {"instance": target, "created": True, "raw": False, "update_fields": None},
+            {
+                "instance": target,
+                "created": True,
+                "raw": False,
+                "using": USING,
+                "update_fields": None,
+            },
         )
     )
 
@@ -275,7 +286,14 @@ def _before_update(mapper: Any, connection: Any, target: Any) -> None:
     if not fields:
         return
     target.__dict__["_storeapp_update_fields"] = fields
-    signals.pre_save.send(type(target), instance=target, raw=False, update_fields=fields)
+    signals.pre_save.send(
+        type(target),
+        instance=target,
+        raw=False,
+        using=USING,
+        update_fields=None,
+        changed_fields=fields,
+    )
 
 
 @event.listens_for(Base, "after_update", propagate=True)
@@ -287,7 +305,14 @@ def _after_update(mapper: Any, connection: Any, target: Any) -> None:
         (
             signals.post_save,
             type(target),
-            {"instance": target, "created": False, "raw": False, "update_fields": fields},
+            {
+                "instance": target,
+                "created": False,
+                "raw": False,
+                "using": USING,
+                "update_fields": None,
+                "changed_fields": fields,
+            },
         )
     )
 
@@ -307,13 +332,17 @@ def _origin(target: Any) -> Any:
 
 @event.listens_for(Base, "before_delete", propagate=True)
 def _before_delete(mapper: Any, connection: Any, target: Any) -> None:
-    signals.pre_delete.send(type(target), instance=target, origin=_origin(target))
+    signals.pre_delete.send(type(target), instance=target, origin=_origin(target), using=USING)
 
 
 @event.listens_for(Base, "after_delete", propagate=True)
 def _after_delete(mapper: Any, connection: Any, target: Any) -> None:
     _queue(target).append(
-        (signals.post_delete, type(target), {"instance": target, "origin": _origin(target)})
+        (
+            signals.post_delete,
+            type(target),
+            {"instance": target, "origin": _origin(target), "using": USING},
+        )
     )
 
 

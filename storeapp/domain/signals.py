@@ -3,9 +3,14 @@
 Model signals are sent by the ORM layer (:mod:`storeapp.domain.models`) for
 every model, with the model class as ``sender``:
 
-* ``pre_save(instance, raw, update_fields)`` before an INSERT or UPDATE,
-* ``post_save(instance, created, raw, update_fields)`` after it,
-* ``pre_delete(instance, origin)`` / ``post_delete(instance, origin)``.
+* ``pre_save(instance, raw, using, update_fields)`` before an INSERT or UPDATE,
+* ``post_save(instance, created, raw, using, update_fields)`` after it,
+* ``pre_delete(instance, origin, using)`` / ``post_delete(instance, origin, using)``.
+
+As in Django, ``using`` is the database alias (``"default"``) and
+``update_fields`` is None (no save names its fields). An UPDATE also passes
+``changed_fields``, the set of columns it changed: a storeapp addition,
+which a receiver written with ``**kwargs`` may read or ignore.
 
 Custom signals are sent by :class:`storeapp.domain.Store` with
 ``send_robust``, inside the transaction; receivers connected with

@@ -76,11 +76,17 @@ def test_an_insert_sends_pre_save_then_post_save_with_created_true(store):
     assert log.names(Product) == ["pre_save", "post_save"]
     [before] = log.of("pre_save", Product)
     [after] = log.of("post_save", Product)
-    assert before.kwargs == {"instance": product, "raw": False, "update_fields": None}
+    assert before.kwargs == {
+        "instance": product,
+        "raw": False,
+        "using": "default",
+        "update_fields": None,
+    }
     assert after.kwargs == {
         "instance": product,
         "created": True,
         "raw": False,
+        "using": "default",
         "update_fields": None,
     }
     assert before.instance_id is None  # not inserted yet
@@ -116,12 +122,41 @@ def test_an_update_sends_save_signals_with_created_false_and_the_changed_fields(
     assert log.names() == ["pre_save", "post_save"]
     [before] = log.of("pre_save", Product)
     [after] = log.of("post_save", Product)
-    assert before.kwargs["update_fields"] == {"name", "unit_price"}
-    assert after.kwargs["update_fields"] == {"name", "unit_price"}
+    # As in Django: update_fields is None unless the save named its fields
+    # (no storeapp save does); what changed travels as changed_fields.
+    assert before.kwargs["update_fields"] is None and after.kwargs["update_fields"] is None
+    assert before.kwargs["changed_fields"] == {"name", "unit_price"}
+    assert after.kwargs["changed_fields"] == {"name", "unit_price"}
+    assert after.kwargs["using"] == "default"
     assert after.kwargs["created"] is False
     assert after.kwargs["instance"].name == "Jasmine tea"
     assert after.instance_id == product.id
     assert after.in_transaction
+
+
+def test_a_receiver_written_with_djangos_full_model_signal_signature_runs(store):
+    """The signature Django's docs give a post_save receiver."""
+    heard = []
+
+    def on_save(sender, instance, created, raw, using, update_fields, **kwargs):
+        heard.append((sender, instance.sku, created, raw, using, update_fields))
+
+    def on_delete(sender, instance, origin, using, **kwargs):
+        heard.append((sender, instance.sku, "deleted", using))
+
+    with (
+        post_save.connected_to(on_save, sender=Product),
+        post_delete.connected_to(on_delete, sender=Product),
+    ):
+        product = store.add_product("TEA", "Green tea", "3.50", 10)
+        store.update_product(product.id, name="Jasmine tea", unit_price="3.90", inventory=10)
+        store.delete_product(product.id)
+
+    assert heard == [
+        (Product, "TEA", True, False, "default", None),
+        (Product, "TEA", False, False, "default", None),
+        (Product, "TEA", "deleted", "default"),
+    ]
 
 
 def test_an_update_that_changes_nothing_sends_no_save_signal(store):
@@ -146,7 +181,7 @@ def test_cancelling_an_order_reports_the_status_as_the_changed_field(store, core
 
     [saved] = log.heard
     assert saved.kwargs["created"] is False
-    assert saved.kwargs["update_fields"] == {"status"}
+    assert saved.kwargs["changed_fields"] == {"status"}
     assert saved.kwargs["instance"].status == "cancelled"
 
 
@@ -162,7 +197,7 @@ def test_a_delete_sends_pre_delete_then_post_delete_with_the_instance_as_origin(
     assert log.names() == ["pre_delete", "post_delete"]
     for heard in log.heard:
         assert heard.sender is Product
-        assert set(heard.kwargs) == {"instance", "origin"}
+        assert set(heard.kwargs) == {"instance", "origin", "using"}
         assert heard.kwargs["instance"].id == product.id
         assert heard.kwargs["origin"] is heard.kwargs["instance"]
         assert heard.in_transaction
