@@ -27,11 +27,10 @@ from storeapp.domain.dispatch.instrumentation import (
     get_observer,
     set_observer,
 )
-from storeapp.domain.dispatch.names import qualname, safe_repr
+from storeapp.domain.dispatch.names import ReceiverInfo, qualname, safe_repr
 from storeapp.domain.dispatch.signal import (
     ANY,
     ANY_ID,
-    ReceiverInfo,
     Signal,
     log_receiver_error,
     receiver,

@@ -1,14 +1,26 @@
-"""How dispatch names receivers, values and errors in logs and the inspector.
+"""How dispatch names and describes receivers, values and errors in logs
+and the inspector.
 
-Every function here answers with a string and never raises: a receiver with
-a broken ``__repr__`` or ``__str__`` must not break a send.
+Every naming function here answers with a string and never raises: a
+receiver with a broken ``__repr__`` or ``__str__`` must not break a send.
 """
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["describe_exc", "module_of", "qualname", "safe_repr", "safe_str"]
+__all__ = [
+    "ReceiverInfo",
+    "accepts_kwargs",
+    "describe_exc",
+    "module_of",
+    "qualname",
+    "safe_repr",
+    "safe_str",
+]
 
 REPR_LIMIT = 120
 
@@ -51,3 +63,30 @@ def safe_str(err: BaseException) -> str:
 def describe_exc(err: BaseException) -> str:
     """``"ValueError: message"``: how the inspector shows an error."""
     return f"{type(err).__name__}: {safe_str(err)}"
+
+
+@dataclass(frozen=True)
+class ReceiverInfo:
+    """What is known about one connected receiver (for introspection)."""
+
+    receiver: Callable[..., Any]
+    sender: Any
+    weak: bool
+    on_commit: bool
+    dispatch_uid: Any
+
+    @property
+    def name(self) -> str:
+        return qualname(self.receiver)
+
+    @property
+    def module(self) -> str:
+        return module_of(self.receiver)
+
+
+def accepts_kwargs(func: Callable[..., Any]) -> bool:
+    try:
+        sig = inspect.signature(func)
+    except (TypeError, ValueError):  # builtins: nothing to check
+        return True
+    return any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())

@@ -25,14 +25,12 @@ blinker changes them.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import sys
 import threading
 import weakref
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import blinker
@@ -41,13 +39,13 @@ from blinker.base import ANY, ANY_ID
 
 from storeapp.domain.dispatch import instrumentation, streaks
 from storeapp.domain.dispatch.hooks import DEFERRED, DeferredCall, in_transaction, on_commit
-from storeapp.domain.dispatch.names import module_of, qualname, safe_str
+from storeapp.domain.dispatch.names import ReceiverInfo, accepts_kwargs, safe_str
 from storeapp.domain.dispatch.streaks import failing, note_failure, note_success
 
 if TYPE_CHECKING:
     from storeapp.domain.dispatch.instrumentation import SendLog
 
-__all__ = ["ANY", "ANY_ID", "ReceiverInfo", "Signal", "log_receiver_error", "receiver"]
+__all__ = ["ANY", "ANY_ID", "Signal", "log_receiver_error", "receiver"]
 
 logger = logging.getLogger("storeapp.signals")
 
@@ -55,33 +53,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: (reference or receiver, is a weak reference, on_commit): one cached entry.
 Entry = tuple[Any, bool, bool]
-
-
-@dataclass(frozen=True)
-class ReceiverInfo:
-    """What is known about one connected receiver (for introspection)."""
-
-    receiver: Callable[..., Any]
-    sender: Any
-    weak: bool
-    on_commit: bool
-    dispatch_uid: Any
-
-    @property
-    def name(self) -> str:
-        return qualname(self.receiver)
-
-    @property
-    def module(self) -> str:
-        return module_of(self.receiver)
-
-
-def _accepts_kwargs(func: Callable[..., Any]) -> bool:
-    try:
-        sig = inspect.signature(func)
-    except (TypeError, ValueError):  # builtins: nothing to check
-        return True
-    return any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
 
 
 class Signal(blinker.Signal):
@@ -125,7 +96,7 @@ class Signal(blinker.Signal):
         """
         if not callable(receiver):
             raise TypeError("Signal receivers must be callable.")
-        if not _accepts_kwargs(receiver):
+        if not accepts_kwargs(receiver):
             raise ValueError("Signal receivers must accept keyword arguments (**kwargs).")
         if sender is None:
             sender = ANY
