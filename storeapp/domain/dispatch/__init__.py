@@ -1,7 +1,7 @@
 """Django-style signals on blinker: the Signal class and its one send loop,
 after-commit hooks, instrumentation for the inspector, and failure streaks.
 
-Modules: :mod:`.signal` (``Signal``, ``receiver``), :mod:`.hooks`
+Modules: :mod:`.signal` (``Signal``), :mod:`.decorators` (``receiver``), :mod:`.hooks`
 (``on_commit`` and the transaction scopes), :mod:`.instrumentation` (the
 observer and its records), :mod:`.streaks` (failures in a row), :mod:`.names`
 (never-raising names and reprs). The signals themselves, ``receiver_failed``
@@ -10,6 +10,7 @@ included, are declared in :mod:`storeapp.domain.signals`.
 
 from __future__ import annotations
 
+from storeapp.domain.dispatch.decorators import receiver
 from storeapp.domain.dispatch.hooks import (
     DEFERRED,
     abandon_scopes,
@@ -33,7 +34,6 @@ from storeapp.domain.dispatch.signal import (
     ANY_ID,
     Signal,
     log_receiver_error,
-    receiver,
 )
 from storeapp.domain.dispatch.streaks import failure_streak, reset_streak
 

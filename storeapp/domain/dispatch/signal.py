@@ -31,7 +31,7 @@ import threading
 import weakref
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import blinker
 from blinker._utilities import make_id
@@ -45,11 +45,10 @@ from storeapp.domain.dispatch.streaks import failing, note_failure, note_success
 if TYPE_CHECKING:
     from storeapp.domain.dispatch.instrumentation import SendLog
 
-__all__ = ["ANY", "ANY_ID", "Signal", "log_receiver_error", "receiver"]
+__all__ = ["ANY", "ANY_ID", "Signal", "log_receiver_error"]
 
 logger = logging.getLogger("storeapp.signals")
 
-F = TypeVar("F", bound=Callable[..., Any])
 
 #: (reference or receiver, is a weak reference, on_commit): one cached entry.
 Entry = tuple[Any, bool, bool]
@@ -391,18 +390,3 @@ def log_receiver_error(fn: Any, err: BaseException) -> None:
         safe_str(err),
         exc_info=err,
     )
-
-
-def receiver(signal: Signal | list[Signal] | tuple[Signal, ...], **kwargs: Any) -> Callable[[F], F]:
-    """Decorator: connect the function to one signal or a list of signals.
-
-    ``@receiver(post_save, sender=User, dispatch_uid="...")``
-    """
-
-    def _decorator(func: F) -> F:
-        signals = signal if isinstance(signal, (list, tuple)) else [signal]
-        for s in signals:
-            s.connect(func, **kwargs)
-        return func
-
-    return _decorator
