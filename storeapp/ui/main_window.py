@@ -11,15 +11,17 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QInputDialog, QMainWindow, QPushButton
+from PySide6.QtWidgets import QDockWidget, QInputDialog, QMainWindow, QMessageBox, QPushButton
 
 from storeapp.domain import Store
 from storeapp.listeners.api import DockPlacement, PluginRecord, PluginState, plugin_state_changed
 from storeapp.listeners.manager import PluginManager
 from storeapp.ui.bridge import GuiBridge
 from storeapp.ui.docks import arrange_docks, dock_area
+from storeapp.ui.lessons.live import LiveLessons
+from storeapp.ui.lessons.panel import LessonsPanel
 from storeapp.ui.plugins_dialog import PluginsDialog
 from storeapp.ui.simulator import Simulation, SimulationResult
 from storeapp.ui.simulator import summary as simulation_summary
@@ -43,6 +45,8 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self.plugin_actions: dict[str, QAction] = {}
         self.plugins_dialog: PluginsDialog | None = None
+        self.lessons_dock: QDockWidget | None = None
+        self.lessons: LessonsPanel | None = None
         self.simulation: Simulation | None = None
         self.last_simulation: SimulationResult | None = None
         self._closed = False
@@ -80,6 +84,9 @@ class MainWindow(QMainWindow):
         till.start()
         for notice in notices or ():
             self.notify(notice)
+        if not settings.value(LESSONS_SHOWN, False, type=bool):  # first start: teach
+            self.open_lessons()
+            settings.setValue(LESSONS_SHOWN, True)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -117,6 +124,18 @@ class MainWindow(QMainWindow):
 
         self.view_menu = bar.addMenu("&View")
         self.view_menu.setObjectName("viewMenu")
+
+        self.help_menu = bar.addMenu("&Help")
+        self.help_menu.setObjectName("helpMenu")
+        lessons = QAction("&Lessons: signals by doing", self)
+        lessons.setObjectName("lessonsAction")
+        lessons.setShortcut(QKeySequence.StandardKey.HelpContents)
+        lessons.triggered.connect(self.open_lessons)
+        self.help_menu.addAction(lessons)
+        about = QAction("&About storeapp", self)
+        about.setObjectName("aboutAction")
+        about.triggered.connect(self.show_about)
+        self.help_menu.addAction(about)
 
     def notify(self, text: str) -> None:
         """A non-modal notice (plugins, the plugin manager)."""
@@ -218,6 +237,41 @@ class MainWindow(QMainWindow):
         self.plugins_dialog.raise_()
         return self.plugins_dialog
 
+    # ----------------------------------------------------------------- lessons
+
+    def open_lessons(self) -> LessonsPanel:
+        """Show the Lessons dock (Help > Lessons, F1; built on first use)."""
+        if self.lessons_dock is None or self.lessons is None:
+            live = LiveLessons(self.store, self.manager, self.till, self.set_plugin_enabled)
+            self.lessons = LessonsPanel(
+                self.manager, live.run, lambda name: self.set_plugin_enabled(name, True), self
+            )
+            dock = QDockWidget("Lessons", self)
+            dock.setObjectName("lessonsDock")
+            dock.setWidget(self.lessons)
+            area = Qt.DockWidgetArea.RightDockWidgetArea
+            neighbours = [
+                d for d in self.docks.values() if self.dockWidgetArea(d) == area and d.isVisible()
+            ]
+            self.addDockWidget(area, dock)
+            if neighbours:
+                self.tabifyDockWidget(neighbours[0], dock)
+            self.view_menu.addAction(dock.toggleViewAction())
+            self.lessons_dock = dock
+        self.lessons_dock.show()
+        self.lessons_dock.raise_()
+        self.lessons.list.setFocus()
+        return self.lessons
+
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About storeapp",
+            "<b>storeapp</b>: a point of sale that teaches Django's signals.<br>"
+            "The domain sends signals (Django's API, on blinker); plugins listen. "
+            "Open Help \N{RIGHTWARDS ARROW} Lessons (F1) to learn them by doing.",
+        )
+
     # -------------------------------------------------------------- simulation
 
     def ask_simulation(self) -> None:
@@ -270,6 +324,8 @@ class MainWindow(QMainWindow):
             self.simulation.cancel()
             self.simulation.join(timeout=10)
         self.bridge.close()
+        if self.lessons is not None:
+            self.lessons.shutdown()
         try:
             self.till.stop()
             plugin_state_changed.disconnect(dispatch_uid="ui.plugins")
@@ -281,6 +337,10 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
         # Let queued GUI calls drain before the store goes away.
         QTimer.singleShot(0, self.store.close)
+
+
+#: Set once the Lessons dock has been shown (it opens by itself on first start).
+LESSONS_SHOWN = "lessons/shown_once"
 
 
 def _placement(record: PluginRecord) -> DockPlacement:

@@ -1,0 +1,408 @@
+"""The Lessons panel: pick a lesson, read it and its real code, press Try it,
+watch its check turn green.
+
+Live lessons are checked against what the signal inspector recorded (the
+panel reads the inspector's ring of sends; while the inspector is off it
+says so and offers to switch it on). Sandbox lessons run a scenario of
+:mod:`.sandbox` in a process of their own (``QProcess``: the window stays
+responsive) and are checked against the sends and facts it reports.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QProcess, Qt, QTimer
+from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from storeapp.domain.dispatch import SendRecord
+from storeapp.listeners.api import Cell, CellModel, PluginState, palette
+from storeapp.listeners.manager import PluginManager
+from storeapp.ui.lessons import sandbox
+from storeapp.ui.lessons.catalogue import LESSONS, Evidence, Lesson
+
+#: How many of the inspector's latest sends the live checks look at.
+LIVE_WINDOW = 2000
+INSPECTOR = "inspector"
+
+_PASSED = QBrush(QColor(palette.OK_TEXT))
+_MUTED = palette.MUTED_FG.color().name()
+
+
+class LessonListModel(CellModel):
+    """One row per lesson: its number, title, and a tick once its check passed."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(("Lesson",), parent)
+        self.passed: set[int] = set()
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.sync_rows(list(LESSONS), lambda lesson: lesson.number, self.cells)
+
+    def cells(self, lesson: Lesson) -> list[Cell]:
+        done = lesson.number in self.passed
+        mark = "\N{CHECK MARK}" if done else "\N{WHITE CIRCLE}"
+        return [
+            {
+                Qt.ItemDataRole.DisplayRole: f"{mark} {lesson.number}. {lesson.title}",
+                Qt.ItemDataRole.ForegroundRole: _PASSED if done else None,
+                Qt.ItemDataRole.ToolTipRole: lesson.text,
+            }
+        ]
+
+
+class SandboxRun:
+    """One scenario of :mod:`.sandbox` running in its own process."""
+
+    def __init__(self, scenario: str, parent: QWidget, on_line: Callable[[dict[str, Any]], None]):
+        self.scenario = scenario
+        self.data_dir = Path(tempfile.mkdtemp(prefix="storeapp-lesson-"))
+        self.on_line = on_line
+        self.evidence = Evidence()
+        self._sends: dict[tuple[Any, int], SendRecord] = {}
+        self._partial = b""
+        self.process = QProcess(parent)
+        self.process.setProcessChannelMode(QProcess.ProcessChannelMode.SeparateChannels)
+        self.process.readyReadStandardOutput.connect(self._read)
+        self.process.finished.connect(self._finished)
+        self.process.errorOccurred.connect(self._error)
+        self.finished = False
+        program, *args = sandbox.command(scenario, self.data_dir)
+        self.process.start(program, args)
+
+    def _read(self) -> None:
+        data = self._partial + bytes(self.process.readAllStandardOutput().data())
+        *lines, self._partial = data.split(b"\n")
+        for line in lines:
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            if "send" in message:
+                record = sandbox.record_from_json(message["send"])
+                self._sends[(message.get("till"), record.seq)] = record
+                self.evidence.sends = list(self._sends.values())
+            if "fact" in message:
+                self.evidence.facts.update(message["fact"])
+            self.on_line(message)
+
+    def _finished(self, code: int, _status: Any) -> None:
+        self._read()
+        if code != 0:
+            err = bytes(self.process.readAllStandardError().data()).decode(errors="replace")
+            tail = err.strip().splitlines()[-1:] or [f"exit status {code}"]
+            self.on_line({"error": f"the sandbox stopped: {tail[0]}"})
+        self._done()
+
+    def _error(self, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart:
+            self.on_line({"error": f"the sandbox could not start ({sys.executable})"})
+            self._done()
+
+    def _done(self) -> None:
+        if not self.finished:
+            self.finished = True
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+            self.on_line({"finished": True})
+
+    def stop(self) -> None:
+        if self.process.state() != QProcess.ProcessState.NotRunning:
+            self.process.kill()
+            self.process.waitForFinished(3000)
+        self._done()
+
+
+class LessonsPanel(QWidget):
+    """The lessons, one at a time, with Try it and a live check."""
+
+    def __init__(
+        self,
+        manager: PluginManager,
+        run_live: Callable[[str], str],
+        enable_plugin: Callable[[str], None],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("lessonsPanel")
+        self.manager = manager
+        self.run_live = run_live
+        self.enable_plugin = enable_plugin
+        #: (number pulled, send): the inspector's latest sends, oldest first.
+        self.live_sends: deque[tuple[int, SendRecord]] = deque(maxlen=LIVE_WINDOW)
+        self._pulled = 0
+        #: Lesson number -> sends pulled before its last Try it (not evidence).
+        self._since: dict[int, int] = {}
+        self._cursor: int | None = None
+        self._buffer: Any = None
+        self.passed: dict[int, list[bool]] = {}
+        self.sandbox_runs: dict[int, SandboxRun] = {}
+        self.current: Lesson = LESSONS[0]
+
+        self.model = LessonListModel(self)
+        self.list = QListView(self)
+        self.list.setObjectName("lessonList")
+        self.list.setModel(self.model)
+        self.list.setEditTriggers(QListView.EditTrigger.NoEditTriggers)
+        self.list.selectionModel().currentChanged.connect(
+            lambda current, _previous: self.show_lesson(current.row())
+        )
+
+        self.title = QLabel(self)
+        self.title.setObjectName("lessonTitle")
+        bold = QFont(self.title.font())
+        bold.setBold(True)
+        bold.setPointSizeF(bold.pointSizeF() * 1.15)
+        self.title.setFont(bold)
+        self.text = QLabel(self)
+        self.text.setObjectName("lessonText")
+        self.text.setWordWrap(True)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.try_button = QPushButton("&Try it", self)
+        self.try_button.setObjectName("lessonTryButton")
+        self.try_button.clicked.connect(self.try_it)
+        self.try_text = QLabel(self)
+        self.try_text.setWordWrap(True)
+        self.inspector_note = QLabel(self)
+        self.inspector_note.setObjectName("lessonInspectorNote")
+        self.inspector_note.setWordWrap(True)
+        self.inspector_button = QPushButton("Switch the &inspector on", self)
+        self.inspector_button.setObjectName("lessonInspectorButton")
+        self.inspector_button.clicked.connect(lambda: self.enable_plugin(INSPECTOR))
+        self.check = QLabel(self)
+        self.check.setObjectName("lessonCheck")
+        self.check.setWordWrap(True)
+        self.check.setTextFormat(Qt.TextFormat.RichText)
+        self.output = QPlainTextEdit(self)
+        self.output.setObjectName("lessonOutput")
+        self.output.setReadOnly(True)
+        self.output.setPlaceholderText("What Try it did appears here.")
+        self.output.setMaximumBlockCount(500)
+        self.code = QPlainTextEdit(self)
+        self.code.setObjectName("lessonCode")
+        self.code.setReadOnly(True)
+        self.code.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.code.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+
+        try_row = QHBoxLayout()
+        try_row.addWidget(self.try_button)
+        try_row.addWidget(self.try_text, 1)
+        note_row = QHBoxLayout()
+        note_row.addWidget(self.inspector_note, 1)
+        note_row.addWidget(self.inspector_button)
+        top = QWidget(self)
+        column = QVBoxLayout(top)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.title)
+        column.addWidget(self.text)
+        column.addLayout(try_row)
+        column.addLayout(note_row)
+        column.addWidget(self.check)
+        column.addWidget(self.output, 1)
+        right = QSplitter(Qt.Orientation.Vertical, self)
+        right.addWidget(top)
+        right.addWidget(self.code)
+        right.setStretchFactor(0, 1)
+        right.setStretchFactor(1, 1)
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.addWidget(self.list)
+        split.addWidget(right)
+        split.setStretchFactor(0, 0)
+        split.setStretchFactor(1, 1)
+        split.setSizes([230, 600])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(split)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(300)
+        self.timer.timeout.connect(self.update_checks)
+        self.timer.start()
+        self.list.setCurrentIndex(self.model.cell(0, 0))
+        self.show_lesson(0)
+
+    # -- showing ------------------------------------------------------------------------
+
+    def lesson(self, number: int) -> Lesson:
+        return LESSONS[number - 1]
+
+    def show_lesson(self, row: int) -> None:
+        if not 0 <= row < len(LESSONS):
+            return
+        lesson = self.current = LESSONS[row]
+        self.title.setText(f"{lesson.number}. {lesson.title}")
+        self.text.setText(lesson.text)
+        where = "in a throw-away sandbox" if lesson.in_sandbox else "in this app"
+        self.try_text.setText(f"{lesson.try_it} ({where})")
+        self.code.setPlainText(self._code_text(lesson))
+        self.output.clear()
+        run = self.sandbox_runs.get(lesson.number)
+        if run is not None:
+            self.output.setPlainText(run.scenario + ": see below")
+        self._show_inspector_state()
+        self._show_check()
+
+    def _code_text(self, lesson: Lesson) -> str:
+        try:
+            snippets = lesson.code(self.manager)
+        except Exception as exc:  # a lesson must never take the panel down
+            return f"(the code could not be read: {exc})"
+        if not snippets:
+            return "(the code involved is not loaded: is its plugin switched on?)"
+        parts = [f"# {s.title} \N{EM DASH} {s.location}\n{s.code}" for s in snippets]
+        return "\n\n".join(parts)
+
+    def _show_check(self) -> None:
+        lesson = self.current
+        passed = self.passed.get(lesson.number) or [False] * len(lesson.steps)
+        lines = []
+        for step, ok in zip(lesson.steps, passed, strict=True):
+            mark = "\N{BALLOT BOX WITH CHECK}" if ok else "\N{BALLOT BOX}"
+            colour = palette.OK_TEXT if ok else _MUTED
+            lines.append(f'<span style="color:{colour}">{mark} {step.label}</span>')
+        self.check.setText("Check:<br>" + "<br>".join(lines))
+
+    def _inspector_record(self) -> Any:
+        return self.manager.record(INSPECTOR) if INSPECTOR in self.manager else None
+
+    def inspector_on(self) -> bool:
+        record = self._inspector_record()
+        return record is not None and record.state == PluginState.ENABLED
+
+    def _show_inspector_state(self) -> None:
+        needs = not self.current.in_sandbox and not self.inspector_on()
+        self.inspector_note.setVisible(needs)
+        self.inspector_button.setVisible(needs)
+        if needs:
+            self.inspector_note.setText(
+                "This lesson's check reads the signal inspector, which is off."
+            )
+
+    # -- checking -----------------------------------------------------------------------
+
+    def _pull_live_sends(self) -> None:
+        """Take the sends the inspector recorded since the last look."""
+        record = self._inspector_record()
+        buffer = getattr(record.plugin, "buffer", None) if record is not None else None
+        if buffer is None or record.state != PluginState.ENABLED:
+            self._buffer = None
+            return
+        if buffer is not self._buffer:  # first look, or the inspector was restarted
+            self._buffer, self._cursor = buffer, buffer.first
+        for _arrival, send in buffer.entries(self._cursor or 0):
+            self.live_sends.append((self._pulled, send))
+            self._pulled += 1
+        self._cursor = buffer.end
+
+    def update_checks(self) -> None:
+        """Re-run the checks that have not passed yet; a passed step stays passed."""
+        self._pull_live_sends()
+        changed = False
+        for lesson in LESSONS:
+            old = self.passed.get(lesson.number) or [False] * len(lesson.steps)
+            if all(old):
+                continue
+            run = self.sandbox_runs.get(lesson.number)
+            evidence = run.evidence if lesson.in_sandbox and run is not None else None
+            if lesson.in_sandbox and evidence is None:
+                continue
+            if evidence is None:
+                since = self._since.get(lesson.number, 0)
+                evidence = Evidence(sends=[r for n, r in self.live_sends if n >= since])
+            now = lesson.passed(evidence)
+            new = [a or b for a, b in zip(old, now, strict=True)]
+            if new != old:
+                self.passed[lesson.number] = new
+                changed = True
+                if all(new):
+                    self.model.passed.add(lesson.number)
+        if changed:
+            self.model.refresh()
+            self._show_check()
+        self._show_inspector_state()
+
+    def is_green(self, number: int) -> bool:
+        return number in self.model.passed
+
+    # -- trying -------------------------------------------------------------------------
+
+    def try_it(self) -> None:
+        lesson = self.current
+        self.passed.pop(lesson.number, None)
+        self.model.passed.discard(lesson.number)
+        self.model.refresh()
+        self._show_check()
+        self.output.clear()
+        if lesson.in_sandbox:
+            self._start_sandbox(lesson)
+            return
+        self._pull_live_sends()
+        self._since[lesson.number] = self._pulled  # only what happens from now on counts
+        if not self.inspector_on():
+            self.output.appendPlainText(
+                "The check needs the signal inspector: switch it on, then Try it again."
+            )
+        try:
+            message = self.run_live(lesson.action)
+        except Exception as exc:  # shown, never raised into Qt
+            message = f"Could not do it: {exc}"
+        self.output.appendPlainText(message)
+
+    def _start_sandbox(self, lesson: Lesson) -> None:
+        old = self.sandbox_runs.pop(lesson.number, None)
+        if old is not None:
+            old.stop()
+        self.try_button.setEnabled(False)
+        self.output.appendPlainText(
+            "Starting a throw-away store in its own process\N{HORIZONTAL ELLIPSIS}"
+        )
+        number = lesson.number
+        self.sandbox_runs[number] = SandboxRun(
+            lesson.action, self, lambda message: self._sandbox_line(number, message)
+        )
+
+    def _sandbox_line(self, number: int, message: dict[str, Any]) -> None:
+        showing = self.current.number == number
+        if "finished" in message:
+            if showing:
+                self.try_button.setEnabled(True)
+            self.update_checks()
+            return
+        text = None
+        if "say" in message:
+            till = message.get("till")
+            text = f"[{till}] {message['say']}" if till else message["say"]
+        elif "error" in message:
+            text = f"Sandbox error: {message['error']}"
+        elif "send" in message:
+            send = message["send"]
+            who = (
+                ", ".join(f"{c['receiver']}: {c['status']}" for c in send.get("calls", ()))
+                or "no receiver"
+            )
+            till = f"[{message['till']}] " if message.get("till") else ""
+            text = f"  {till}{send['signal']}({send['sender']}) \N{RIGHTWARDS ARROW} {who}"
+        if text and showing:
+            self.output.appendPlainText(text)
+
+    def shutdown(self) -> None:
+        self.timer.stop()
+        for run in self.sandbox_runs.values():
+            run.stop()
