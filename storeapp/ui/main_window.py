@@ -250,17 +250,16 @@ class MainWindow(QMainWindow):
             dock.setObjectName("lessonsDock")
             dock.setWidget(self.lessons)
             area = Qt.DockWidgetArea.RightDockWidgetArea
-            neighbours = [
-                d for d in self.docks.values() if self.dockWidgetArea(d) == area and d.isVisible()
-            ]
+            beside = [d for d in self.docks.values() if self.dockWidgetArea(d) == area]
+            beside = [d for d in beside if not d.isHidden()]
             self.addDockWidget(area, dock)
-            if neighbours:
-                self.tabifyDockWidget(neighbours[0], dock)
+            if beside:  # a tab in the tallest panel of the right column
+                self.tabifyDockWidget(max(beside, key=lambda d: d.height()), dock)
             self.view_menu.addAction(dock.toggleViewAction())
             self.lessons_dock = dock
         self.lessons_dock.show()
         self.lessons_dock.raise_()
-        self.lessons.list.setFocus()
+        self.lessons.picker.setFocus()
         return self.lessons
 
     def show_about(self) -> None:

@@ -14,6 +14,8 @@ import json
 import shutil
 import sys
 import tempfile
+import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
@@ -22,12 +24,13 @@ from typing import Any
 from PySide6.QtCore import QProcess, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QLabel,
-    QListView,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -145,25 +148,37 @@ class LessonsPanel(QWidget):
         self.manager = manager
         self.run_live = run_live
         self.enable_plugin = enable_plugin
-        #: (number pulled, send): the inspector's latest sends, oldest first.
-        self.live_sends: deque[tuple[int, SendRecord]] = deque(maxlen=LIVE_WINDOW)
+        #: (number pulled, send): the inspector's latest sends, oldest first. Weak:
+        #: a send the inspector's ring let go of is not kept alive here.
+        self.live_sends: deque[tuple[int, weakref.ref[SendRecord]]] = deque(maxlen=LIVE_WINDOW)
         self._pulled = 0
         #: Lesson number -> sends pulled before its last Try it (not evidence).
         self._since: dict[int, int] = {}
         self._cursor: int | None = None
+        #: Sends made before the panel opened are history, not a learner's try.
+        self._opened = time.time()
         self._buffer: Any = None
         self.passed: dict[int, list[bool]] = {}
         self.sandbox_runs: dict[int, SandboxRun] = {}
         self.current: Lesson = LESSONS[0]
 
         self.model = LessonListModel(self)
-        self.list = QListView(self)
-        self.list.setObjectName("lessonList")
-        self.list.setModel(self.model)
-        self.list.setEditTriggers(QListView.EditTrigger.NoEditTriggers)
-        self.list.selectionModel().currentChanged.connect(
-            lambda current, _previous: self.show_lesson(current.row())
+        self.picker = QComboBox(self)
+        self.picker.setObjectName("lessonPicker")
+        self.picker.setModel(self.model)
+        self.picker.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
+        self.picker.setMinimumContentsLength(20)
+        self.picker.currentIndexChanged.connect(self.show_lesson)
+        self.previous_button = QToolButton(self)
+        self.previous_button.setArrowType(Qt.ArrowType.LeftArrow)
+        self.previous_button.setToolTip("Previous lesson")
+        self.previous_button.clicked.connect(lambda: self.choose(self.current.number - 1))
+        self.next_button = QToolButton(self)
+        self.next_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.next_button.setToolTip("Next lesson")
+        self.next_button.clicked.connect(lambda: self.choose(self.current.number + 1))
 
         self.title = QLabel(self)
         self.title.setObjectName("lessonTitle")
@@ -171,6 +186,7 @@ class LessonsPanel(QWidget):
         bold.setBold(True)
         bold.setPointSizeF(bold.pointSizeF() * 1.15)
         self.title.setFont(bold)
+        self.title.setWordWrap(True)
         self.text = QLabel(self)
         self.text.setObjectName("lessonText")
         self.text.setWordWrap(True)
@@ -195,6 +211,7 @@ class LessonsPanel(QWidget):
         self.output.setReadOnly(True)
         self.output.setPlaceholderText("What Try it did appears here.")
         self.output.setMaximumBlockCount(500)
+        self.output.setMinimumHeight(48)
         self.code = QPlainTextEdit(self)
         self.code.setObjectName("lessonCode")
         self.code.setReadOnly(True)
@@ -207,9 +224,14 @@ class LessonsPanel(QWidget):
         note_row = QHBoxLayout()
         note_row.addWidget(self.inspector_note, 1)
         note_row.addWidget(self.inspector_button)
+        pick_row = QHBoxLayout()
+        pick_row.addWidget(self.previous_button)
+        pick_row.addWidget(self.picker, 1)
+        pick_row.addWidget(self.next_button)
         top = QWidget(self)
         column = QVBoxLayout(top)
         column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(pick_row)
         column.addWidget(self.title)
         column.addWidget(self.text)
         column.addLayout(try_row)
@@ -219,34 +241,31 @@ class LessonsPanel(QWidget):
         right = QSplitter(Qt.Orientation.Vertical, self)
         right.addWidget(top)
         right.addWidget(self.code)
-        right.setStretchFactor(0, 1)
-        right.setStretchFactor(1, 1)
-        split = QSplitter(Qt.Orientation.Horizontal, self)
-        split.addWidget(self.list)
-        split.addWidget(right)
-        split.setStretchFactor(0, 0)
-        split.setStretchFactor(1, 1)
-        split.setSizes([230, 600])
+        right.setStretchFactor(0, 2)
+        right.setStretchFactor(1, 3)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(split)
+        layout.addWidget(right)
 
         self.timer = QTimer(self)
         self.timer.setInterval(300)
         self.timer.timeout.connect(self.update_checks)
         self.timer.start()
-        self.list.setCurrentIndex(self.model.cell(0, 0))
         self.show_lesson(0)
 
     # -- showing ------------------------------------------------------------------------
 
-    def lesson(self, number: int) -> Lesson:
-        return LESSONS[number - 1]
+    def choose(self, number: int) -> None:
+        """Show lesson ``number`` (1-based); out of range does nothing."""
+        if 1 <= number <= len(LESSONS):
+            self.picker.setCurrentIndex(number - 1)
 
     def show_lesson(self, row: int) -> None:
         if not 0 <= row < len(LESSONS):
             return
         lesson = self.current = LESSONS[row]
+        self.previous_button.setEnabled(row > 0)
+        self.next_button.setEnabled(row < len(LESSONS) - 1)
         self.title.setText(f"{lesson.number}. {lesson.title}")
         self.text.setText(lesson.text)
         where = "in a throw-away sandbox" if lesson.in_sandbox else "in this app"
@@ -307,7 +326,9 @@ class LessonsPanel(QWidget):
         if buffer is not self._buffer:  # first look, or the inspector was restarted
             self._buffer, self._cursor = buffer, buffer.first
         for _arrival, send in buffer.entries(self._cursor or 0):
-            self.live_sends.append((self._pulled, send))
+            if send.time < self._opened:
+                continue
+            self.live_sends.append((self._pulled, weakref.ref(send)))
             self._pulled += 1
         self._cursor = buffer.end
 
@@ -325,7 +346,8 @@ class LessonsPanel(QWidget):
                 continue
             if evidence is None:
                 since = self._since.get(lesson.number, 0)
-                evidence = Evidence(sends=[r for n, r in self.live_sends if n >= since])
+                sends = [ref() for n, ref in self.live_sends if n >= since]
+                evidence = Evidence(sends=[r for r in sends if r is not None])
             now = lesson.passed(evidence)
             new = [a or b for a, b in zip(old, now, strict=True)]
             if new != old:

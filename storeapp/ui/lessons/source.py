@@ -16,12 +16,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import storeapp
 from storeapp.domain import signals
 from storeapp.domain.dispatch import Signal, qualname
 from storeapp.listeners.api import ENTRY_POINT_GROUP
 
-ROOT = Path(storeapp.__file__).resolve().parent.parent
+#: The project: the folder that holds the storeapp package.
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @dataclass(frozen=True)

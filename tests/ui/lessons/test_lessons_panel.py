@@ -27,7 +27,7 @@ def counts(window: MainWindow) -> tuple[int, int]:
 
 def try_lesson(qtbot: Any, window: MainWindow, number: int, timeout: int = 10_000) -> None:
     panel = window.open_lessons()
-    panel.list.setCurrentIndex(panel.model.cell(number - 1, 0))
+    panel.choose(number)
     assert panel.current.number == number
     button = find(window, QPushButton, "lessonTryButton")
     qtbot.waitUntil(button.isEnabled, timeout=timeout)
@@ -54,7 +54,7 @@ def test_the_lessons_open_on_first_start_and_from_the_help_menu(make_window: Any
 
 def test_a_lesson_shows_the_real_code_with_file_and_line(window: MainWindow):
     panel = window.open_lessons()
-    panel.list.setCurrentIndex(panel.model.cell(2, 0))  # lesson 3: where it is fired from
+    panel.choose(3)  # where it is fired from
 
     code = find(window, QPlainTextEdit, "lessonCode").toPlainText()
 
