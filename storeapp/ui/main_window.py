@@ -129,7 +129,7 @@ class MainWindow(QMainWindow):
         self.help_menu.setObjectName("helpMenu")
         lessons = QAction("&Lessons: signals by doing", self)
         lessons.setObjectName("lessonsAction")
-        lessons.setShortcut(QKeySequence.StandardKey.HelpContents)
+        lessons.setShortcut(QKeySequence(Qt.Key.Key_F1))
         lessons.triggered.connect(self.open_lessons)
         self.help_menu.addAction(lessons)
         about = QAction("&About storeapp", self)

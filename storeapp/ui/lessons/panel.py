@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
-    QSplitter,
+    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -228,24 +228,22 @@ class LessonsPanel(QWidget):
         pick_row.addWidget(self.previous_button)
         pick_row.addWidget(self.picker, 1)
         pick_row.addWidget(self.next_button)
-        top = QWidget(self)
-        column = QVBoxLayout(top)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addLayout(pick_row)
-        column.addWidget(self.title)
+        lesson_page = QWidget(self)
+        column = QVBoxLayout(lesson_page)
         column.addWidget(self.text)
         column.addLayout(try_row)
         column.addLayout(note_row)
-        column.addWidget(self.check)
         column.addWidget(self.output, 1)
-        right = QSplitter(Qt.Orientation.Vertical, self)
-        right.addWidget(top)
-        right.addWidget(self.code)
-        right.setStretchFactor(0, 2)
-        right.setStretchFactor(1, 3)
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("lessonTabs")
+        self.tabs.addTab(lesson_page, "&Lesson")
+        self.tabs.addTab(self.code, "The &code")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(right)
+        layout.addLayout(pick_row)
+        layout.addWidget(self.title)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.check)
 
         self.timer = QTimer(self)
         self.timer.setInterval(300)

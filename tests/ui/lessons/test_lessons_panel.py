@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QLabel, QPlainTextEdit, QPushButton
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QPlainTextEdit, QPushButton
 from sqlalchemy import func, select
 
 from storeapp.domain.models import Order, User
@@ -35,14 +36,21 @@ def try_lesson(qtbot: Any, window: MainWindow, number: int, timeout: int = 10_00
     qtbot.waitUntil(lambda: panel.is_green(number), timeout=timeout)
 
 
-def test_the_lessons_open_on_first_start_and_from_the_help_menu(make_window: Any, tmp_path):
+def test_the_lessons_open_on_first_start_from_the_help_menu_and_with_f1(
+    qtbot: Any, make_window: Any
+):
     window = make_window()
     dock = find(window, QDockWidget, "lessonsDock")
     assert dock.isVisible()
     assert window.settings.value(LESSONS_SHOWN, False, type=bool)
 
     dock.close()
-    window.findChild(type(window.help_menu.actions()[0]), "lessonsAction").trigger()
+    find(window, QAction, "lessonsAction").trigger()
+    assert dock.isVisible()
+    dock.close()
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    qtbot.keyClick(QApplication.focusWidget() or window, Qt.Key.Key_F1)
 
     assert dock.isVisible()
     titles = [
@@ -98,3 +106,11 @@ def test_each_sandbox_lesson_turns_green_and_leaves_the_live_database_alone(
     assert counts(window) == before
     output = find(window, QPlainTextEdit, "lessonOutput").toPlainText()
     assert "Sandbox error" not in output
+
+
+def test_a_second_start_does_not_open_the_lessons_again(make_window: Any, tmp_path):
+    make_window(data_dir=tmp_path / "once").close()
+
+    again = make_window(data_dir=tmp_path / "once")
+
+    assert again.lessons_dock is None
