@@ -127,10 +127,36 @@ def run(
             max(1200, int(available.width() * 0.95)), max(760, int(available.height() * 0.92))
         )
     window.show()
+    close_on_signals(window)
     settle_after_startup()
     if simulate:
         window.start_simulation(simulate)
     return app.exec()
+
+
+def close_on_signals(window: MainWindow) -> None:
+    """SIGTERM and SIGINT close the window as its close button does: plugins
+    shut down, the email queue drains, the store closes; the app exits 0.
+
+    Python runs a signal handler only between bytecodes, and Qt's event loop
+    runs none while it waits, so a timer wakes the interpreter five times a
+    second to let a pending handler run.
+    """
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    def close(signum: int, _frame: object) -> None:
+        logger.info("%s received: closing", signal.Signals(signum).name)
+        QTimer.singleShot(0, window.close)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, close)
+    wake = QTimer(window)
+    wake.setObjectName("signalWakeTimer")
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
+    logger.info("Window open; SIGTERM or SIGINT closes it")
 
 
 def settle_after_startup() -> None:

@@ -110,7 +110,7 @@ class PluginManager:
                 raise TypeError(f"{ep.value} is not a ListenerPlugin subclass")
             record.cls = cls
             record.plugin = cls(self.host)
-        except Exception as exc:
+        except BaseException as exc:  # sys.exit() in a plugin fails the plugin only
             self._fail(record, exc, "could not be loaded")
 
     def add(self, cls: type[ListenerPlugin]) -> PluginRecord:
@@ -119,7 +119,7 @@ class PluginManager:
         self._records[cls.name] = record
         try:
             record.plugin = cls(self.host)
-        except Exception as exc:
+        except BaseException as exc:  # sys.exit() in a plugin fails the plugin only
             self._fail(record, exc, "could not be created")
         return record
 
@@ -171,10 +171,10 @@ class PluginManager:
                 return record
             try:
                 record.plugin.ready()
-            except Exception as exc:
+            except BaseException as exc:  # sys.exit() in a plugin fails the plugin only
                 try:
                     record.plugin.shutdown()
-                except Exception:
+                except BaseException:
                     logger.exception("shutdown() of %s failed after ready() failed", name)
                 self._fail(record, exc, "failed in ready()")
                 return record
@@ -194,7 +194,7 @@ class PluginManager:
                 return record
             try:
                 record.plugin.shutdown()  # type: ignore[union-attr]
-            except Exception as exc:
+            except BaseException as exc:  # sys.exit() in a plugin fails the plugin only
                 self._fail(record, exc, "failed in shutdown()")
                 return record
             record.state = PluginState.DISABLED
@@ -212,7 +212,7 @@ class PluginManager:
             if record.plugin is not None and record.enabled:
                 try:
                     record.plugin.shutdown()
-                except Exception:
+                except BaseException:
                     logger.exception("shutdown() of %s failed", name)
             self._fail(record, exc, what)
         return record
@@ -222,7 +222,7 @@ class PluginManager:
             if record.enabled and record.plugin is not None:
                 try:
                     record.plugin.shutdown()
-                except Exception:
+                except BaseException:
                     logger.exception("shutdown() of %s failed", record.name)
                 record.state = PluginState.DISABLED
 

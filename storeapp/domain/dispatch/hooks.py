@@ -113,11 +113,17 @@ def abandon_scopes() -> None:
 
 
 def run_hooks(hooks: list[Callable[[], Any]]) -> None:
-    """Run after-commit hooks; one failing never stops the others."""
+    """Run after-commit hooks; one failing never stops the others.
+
+    Even ``SystemExit``, ``KeyboardInterrupt`` or ``GeneratorExit`` from a
+    hook is logged and swallowed: the transaction has committed, so raising
+    would tell the caller (a cashier) that a saved order failed, and the
+    hooks queued after it would never run.
+    """
     for hook in hooks:
         try:
             hook()
-        except Exception as exc:
+        except BaseException as exc:
             target = getattr(hook, "func", hook)
             logger.error(
                 "Error calling %s after commit (%s)",
@@ -148,7 +154,7 @@ class AfterCommitWatch(Protocol):
 
     def ran(self, response: Any, duration: float) -> None: ...
 
-    def failed(self, err: Exception, duration: float) -> None: ...
+    def failed(self, err: BaseException, duration: float) -> None: ...
 
     def dropped(self) -> None: ...
 
@@ -176,7 +182,7 @@ class DeferredCall:
         start = time.perf_counter()
         try:
             response = self.fn(signal=self.signal, sender=self.sender, **self.kwargs)
-        except Exception as err:
+        except BaseException as err:  # committed already: see run_hooks
             logger.error(
                 "Error calling %s after commit (%s)",
                 getattr(self.fn, "__qualname__", type(self.fn).__qualname__),

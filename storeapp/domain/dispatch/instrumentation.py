@@ -243,7 +243,7 @@ class AfterCommit:
         self.call.duration = duration
         self._report()
 
-    def failed(self, err: Exception, duration: float) -> None:
+    def failed(self, err: BaseException, duration: float) -> None:
         self.call.status = ReceiverStatus.FAILED_AFTER_COMMIT
         self.call.error = describe_exc(err)
         self.call.traceback = "".join(traceback.format_exception(err))

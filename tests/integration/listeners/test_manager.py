@@ -269,3 +269,44 @@ def test_core_plugin_is_required_and_gives_new_users_a_customer(
         assert post_save.has_listeners(User)
     finally:
         manager.shutdown_all()
+
+
+@pytest.mark.parametrize(
+    "exit_call", ["import sys; sys.exit(3)", "raise SystemExit('bye')", "raise KeyboardInterrupt"]
+)
+def test_a_plugin_that_exits_at_import_is_failed_and_the_app_goes_on(
+    manager: PluginManager, plugin_path: Path, exit_call: str
+) -> None:
+    make_distribution(
+        plugin_path, "throwaway_greeter", GOOD_PLUGIN, "greeter = throwaway_greeter:Greeter"
+    )
+    make_distribution(
+        plugin_path, "throwaway_quitter", exit_call + "\n", "quitter = throwaway_quitter:Quitter"
+    )
+
+    manager.discover()
+    manager.start()
+
+    assert manager.record("quitter").state == PluginState.FAILED
+    assert manager.record("greeter").state == PluginState.ENABLED
+
+
+class ExitsInReady(ListenerPlugin):
+    name = "exits"
+    title = "Exits"
+
+    def ready(self) -> None:
+        raise SystemExit(1)
+
+
+def test_a_plugin_calling_sys_exit_in_ready_is_failed_and_the_others_start(
+    manager: PluginManager,
+) -> None:
+    manager.add(ExitsInReady)
+    manager.add(Counter)
+
+    manager.start()
+
+    assert manager.record("exits").state == PluginState.FAILED
+    assert "SystemExit" in (manager.record("exits").error or "")
+    assert manager.record("counter").enabled

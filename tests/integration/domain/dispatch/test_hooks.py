@@ -326,3 +326,30 @@ def test_the_same_receiver_on_commit_may_write(store, core_ready) -> None:
     finally:
         user_registered.disconnect(writes_after_commit)
     assert any(p.sku == f"WELCOME-{user.id}" for p in store.list_products())
+
+
+@pytest.mark.parametrize("exc", [SystemExit(1), KeyboardInterrupt(), GeneratorExit()])
+def test_an_after_commit_receiver_raising_a_base_exception_neither_undoes_nor_stops(
+    store, signal, exc, caplog
+):
+    """The order is committed: the caller gets its result, the later hooks run."""
+    later = AfterCommitLog(store)
+
+    def exits(sender, **kwargs):
+        raise exc
+
+    signal.connect(exits, on_commit=True)
+    signal.connect(later, on_commit=True)
+    try:
+        with caplog.at_level(logging.ERROR, logger="storeapp.signals"):
+            with store.unit_of_work() as uow:
+                add_product(uow, "TEA")
+                signal.send_robust("checkout")
+                uow.commit()
+    finally:
+        signal.disconnect(exits)
+        signal.disconnect(later)
+
+    assert committed_skus(store) == ["TEA"]
+    assert later.senders == ["checkout"]
+    assert type(exc).__name__ in caplog.text
