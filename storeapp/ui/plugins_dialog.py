@@ -1,4 +1,5 @@
-"""The Plugins dialog: every plugin, its state, what it listens to, and why."""
+"""The Plugins dialog: every plugin, its state, what it listens to, and why;
+and how to write one."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from storeapp.listeners.api import Cell, CellModel, PluginRecord, PluginState, palette
 from storeapp.listeners.manager import PluginManager
+from storeapp.ui.plugin_recipe import PLUGIN_CODE, recipe_html
 
 _STATE_COLOURS = {
     # The red of the cashier's error messages; grey: not taking part.
@@ -131,7 +133,7 @@ class PluginTableModel(CellModel):
 
 class PluginsDialog(QDialog):
     """Lists plugins with the selected one's details; toggling goes through
-    the window (which owns the docks)."""
+    the window (which owns the docks). A second tab shows how to write one."""
 
     def __init__(self, manager: PluginManager, set_enabled: Any, parent: Any = None) -> None:
         super().__init__(parent)
@@ -142,6 +144,7 @@ class PluginsDialog(QDialog):
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("pluginsTabs")
         self.tabs.addTab(self._build_list_tab(), "Plugins")
+        self.tabs.addTab(self._build_recipe_tab(), "How to write a plugin")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -199,6 +202,22 @@ class PluginsDialog(QDialog):
         layout = QVBoxLayout(page)
         layout.addWidget(hint)
         layout.addWidget(splitter, 1)
+        layout.addLayout(row)
+        return page
+
+    def _build_recipe_tab(self) -> QWidget:
+        page = QWidget(self)
+        self.recipe = QTextBrowser(page)
+        self.recipe.setObjectName("pluginRecipe")
+        self.recipe.setHtml(recipe_html())
+        copy = QPushButton("Copy the plugin code", page)
+        copy.setObjectName("copyRecipeButton")
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(PLUGIN_CODE))
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(copy)
+        layout = QVBoxLayout(page)
+        layout.addWidget(self.recipe, 1)
         layout.addLayout(row)
         return page
 

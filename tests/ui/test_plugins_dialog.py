@@ -1,5 +1,5 @@
 """pytest-qt drives the Plugins dialog: each plugin's details, the required
-plugin's toggle, and its size."""
+plugin's toggle, the recipe for writing one, and its size."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QPushButton
 
+from storeapp.ui.plugin_recipe import PLUGIN_CODE
 from tests.ui.conftest import find
 
 ALL = ["core", "email_log", "inventory", "analytics", "inspector", "fault_injector"]
@@ -92,6 +94,21 @@ def test_the_required_plugin_cannot_be_toggled_and_the_dialog_says_why(
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert not window.manager.record("inventory").enabled
     assert button.text() == "Enable"
+
+
+def test_the_recipe_tab_shows_how_to_write_a_plugin_and_copies_its_code(
+    qtbot: Any, dialog: Any
+) -> None:
+    tabs = dialog.tabs
+    titles = [tabs.tabText(i) for i in range(tabs.count())]
+    assert "How to write a plugin" in titles
+    tabs.setCurrentIndex(titles.index("How to write a plugin"))
+    text = dialog.recipe.toPlainText()
+    assert "self.connect(order_created, self.on_order, on_commit=True)" in text
+    assert '[project.entry-points."storeapp.listeners"]' in text
+    assert "No order code changes" in text
+    qtbot.mouseClick(find(dialog, QPushButton, "copyRecipeButton"), Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == PLUGIN_CODE
 
 
 def test_the_dialog_fits_a_1366x768_screen(dialog: Any) -> None:
