@@ -55,6 +55,14 @@ def toggle_blocked(record: PluginRecord | None) -> str | None:
     return None
 
 
+def toggle_label(record: PluginRecord) -> str:
+    """What the toggle button does for ``record``: enabling a failed plugin
+    runs its ready() again."""
+    if record.enabled:
+        return "Disable"
+    return "Try again" if record.state == PluginState.FAILED else "Enable"
+
+
 def details_html(record: PluginRecord) -> str:
     """Everything about one plugin, for the details area below the table."""
     colour = _STATE_TEXT_COLOURS.get(record.state)
@@ -246,7 +254,7 @@ class PluginsDialog(QDialog):
         self.toggle_button.setToolTip(blocked or "")
         self.toggle_reason.setText(blocked or "")
         if record is not None:
-            self.toggle_button.setText("Disable" if record.enabled else "Enable")
+            self.toggle_button.setText(toggle_label(record))
 
     # ------------------------------------------------------------- toggling
 

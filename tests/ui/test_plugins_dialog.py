@@ -73,6 +73,8 @@ def test_the_details_follow_a_change_made_elsewhere_and_show_a_failure(
     assert "Error: failed in ready(): RuntimeError: cannot reach the printer" in text
     traceback = window.manager.record("fault_injector").traceback
     assert traceback.strip() in text
+    button = find(dialog, QPushButton, "pluginToggleButton")
+    assert button.isEnabled() and button.text() == "Try again"
 
 
 def test_the_required_plugin_cannot_be_toggled_and_the_dialog_says_why(
