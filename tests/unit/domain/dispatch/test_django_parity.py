@@ -8,6 +8,7 @@ must be the same. A difference is a failing test.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -248,6 +249,275 @@ def a_bound_method_receiver(lib: Library, seen: list[Any]) -> Any:
     sig.connect(listener.on_save)
     first = names(sig.send(Model))
     return first, sig.disconnect(listener.on_save), names(sig.send(Model))
+
+
+# -- the connection is the unit: (receiver or dispatch_uid, sender) ----------
+
+
+@scenario
+def one_function_under_two_dispatch_uids_is_called_twice(lib: Library, seen: list[Any]) -> Any:
+    sig = lib.Signal()
+    h = recorder(seen, "h")
+    sig.connect(h, dispatch_uid="first")
+    sig.connect(h, dispatch_uid="second")
+    return names(sig.send(Model)), names(sig.send_robust(Model)), sig.has_listeners(Model)
+
+
+@scenario
+def one_function_for_any_sender_and_for_one_sender_is_called_twice_by_it(
+    lib: Library, seen: list[Any]
+) -> Any:
+    sig = lib.Signal()
+    a, h, b = recorder(seen, "a"), recorder(seen, "h"), recorder(seen, "b")
+    sig.connect(a)
+    sig.connect(h)
+    sig.connect(b, sender=Model)
+    sig.connect(h, sender=Model)
+    return names(sig.send(Model)), names(sig.send(Other)), names(sig.send_robust(Model))
+
+
+@scenario
+def disconnecting_one_dispatch_uid_keeps_the_other(lib: Library, seen: list[Any]) -> Any:
+    sig = lib.Signal()
+    h = recorder(seen, "h")
+    sig.connect(h, dispatch_uid="first")
+    sig.connect(h, dispatch_uid="second")
+    answer = sig.disconnect(dispatch_uid="first")
+    after_one = names(sig.send(Model))
+    again = sig.disconnect(dispatch_uid="first")
+    last = sig.disconnect(dispatch_uid="second")
+    return answer, after_one, again, last, names(sig.send(Model)), sig.has_listeners()
+
+
+@scenario
+def disconnecting_the_any_sender_connection_keeps_the_one_for_a_sender(
+    lib: Library, seen: list[Any]
+) -> Any:
+    sig = lib.Signal()
+    h = recorder(seen, "h")
+    sig.connect(h)
+    sig.connect(h, sender=Model)
+    both = names(sig.send(Model))
+    answer = sig.disconnect(h)
+    kept = names(sig.send(Model)), names(sig.send(Other)), sig.has_listeners(Model)
+    return both, answer, kept, sig.disconnect(h, sender=Model), names(sig.send(Model))
+
+
+@scenario
+def a_function_with_and_without_a_dispatch_uid_is_two_connections(
+    lib: Library, seen: list[Any]
+) -> Any:
+    sig = lib.Signal()
+    h = recorder(seen, "h")
+    sig.connect(h)
+    sig.connect(h, dispatch_uid="uid")
+    both = names(sig.send(Model))
+    by_function = sig.disconnect(h)
+    return both, by_function, names(sig.send(Model)), sig.disconnect(dispatch_uid="uid")
+
+
+@scenario
+def an_empty_dispatch_uid_is_no_dispatch_uid(lib: Library, seen: list[Any]) -> Any:
+    sig = lib.Signal()
+    h = recorder(seen, "h")
+    sig.connect(h, dispatch_uid="")
+    sig.connect(h)
+    return names(sig.send(Model)), sig.disconnect(h), names(sig.send(Model))
+
+
+@scenario
+def a_weak_and_a_strong_connection_of_one_function(lib: Library, seen: list[Any]) -> Any:
+    sig = lib.Signal()
+    h = recorder(seen, "h")
+    sig.connect(h, sender=Model)
+    sig.connect(h, weak=False)
+    del h
+    gc.collect()
+    return names(sig.send(Model)), names(sig.send(Other))
+
+
+@scenario
+def receiver_decorator_with_a_list_of_signals_and_a_sender(lib: Library, seen: list[Any]) -> Any:
+    first, second = lib.Signal(), lib.Signal()
+
+    @lib.receiver([first, second], sender=Model, dispatch_uid="both")
+    def h(sender: Any, signal: Any, **kwargs: Any) -> str:
+        seen.append(("h", signal is first, sender))
+        return "h"
+
+    sent = names(first.send(Model)), names(second.send(Model)), names(first.send(Other))
+    return sent, first.disconnect(sender=Model, dispatch_uid="both"), names(first.send(Model))
+
+
+@scenario
+def send_with_documented_keywords_from_an_instance(lib: Library, seen: list[Any]) -> Any:
+    pizza_done = lib.Signal()
+    h = recorder(seen, "h")
+    pizza_done.connect(h, sender=Model)
+    # the docs' form: sender=self.__class__, everything else by keyword
+    return names(pizza_done.send(sender=Model().__class__, toppings=["ham"], size="L"))
+
+
+# -- async receivers -------------------------------------------------------------
+
+
+def async_recorder(seen: list[Any], label: str, fail: bool = False) -> Callable[..., Any]:
+    """An ``async def`` receiver that notes its start and its end, yielding to
+    the loop in between (so concurrently gathered receivers interleave)."""
+
+    async def handler(sender: Any, **kwargs: Any) -> str:
+        seen.append((label, "start", sender))
+        await asyncio.sleep(0)
+        seen.append((label, "end"))
+        if fail:
+            raise ValueError(label)
+        return label
+
+    return handler
+
+
+def failing(seen: list[Any], label: str) -> Callable[..., Any]:
+    def handler(sender: Any, **kwargs: Any) -> None:
+        seen.append((label, sender))
+        raise ValueError(label)
+
+    return handler
+
+
+@scenario
+def send_runs_sync_receivers_then_async_ones_concurrently(lib: Library, seen: list[Any]) -> Any:
+    sig = lib.Signal()
+    a1, s1 = async_recorder(seen, "a1"), recorder(seen, "s1")
+    a2, s2 = async_recorder(seen, "a2"), recorder(seen, "s2")
+    for fn in (a1, s1, a2, s2):
+        sig.connect(fn)
+    return names(sig.send(Model)), sig.has_listeners(Model)
+
+
+@scenario
+def send_robust_runs_async_receivers_and_returns_their_errors(lib: Library, seen: list[Any]) -> Any:
+    sig = lib.Signal()
+    bad, good = async_recorder(seen, "bad", fail=True), async_recorder(seen, "good")
+    s = failing(seen, "s")
+    for fn in (bad, s, good):
+        sig.connect(fn)
+    return names(sig.send_robust(Model))
+
+
+@scenario
+def send_raises_an_async_receivers_error(lib: Library, seen: list[Any]) -> Any:
+    sig = lib.Signal()
+    bad, s = async_recorder(seen, "bad", fail=True), recorder(seen, "s")
+    sig.connect(bad)
+    sig.connect(s)
+    try:
+        sig.send(Model)
+    except ValueError as exc:
+        return "raised", str(exc)
+    return "returned"
+
+
+@scenario
+def an_async_receiver_only_for_one_sender(lib: Library, seen: list[Any]) -> Any:
+    sig = lib.Signal()
+    a = async_recorder(seen, "a")
+    before = sig.has_listeners(Model)
+    sig.connect(a, sender=Model, dispatch_uid="a")
+    sent = names(sig.send(Model)), names(sig.send(Other))
+    listening = sig.has_listeners(Model), sig.has_listeners(Other)
+    return before, sent, listening, sig.disconnect(sender=Model, dispatch_uid="a")
+
+
+@scenario
+def asend_awaits_async_receivers_and_calls_sync_ones(lib: Library, seen: list[Any]) -> Any:
+    sig = lib.Signal()
+    a1, s1 = async_recorder(seen, "a1"), recorder(seen, "s1")
+    a2, s2 = async_recorder(seen, "a2"), recorder(seen, "s2")
+    for fn in (a1, s1, a2, s2):
+        sig.connect(fn)
+    responses = asyncio.run(sig.asend(sender=Model, order=1))
+    seen.sort(key=repr)  # sync receivers may run beside async ones: compare what ran
+    return names(responses), asyncio.run(lib.Signal().asend(Model))
+
+
+@scenario
+def asend_robust_returns_errors_from_both_kinds(lib: Library, seen: list[Any]) -> Any:
+    sig = lib.Signal()
+    bad_async, bad_sync = async_recorder(seen, "a", fail=True), failing(seen, "s")
+    good_async, good_sync = async_recorder(seen, "ga"), recorder(seen, "gs")
+    for fn in (bad_async, bad_sync, good_async, good_sync):
+        sig.connect(fn)
+    responses = asyncio.run(sig.asend_robust(Model))
+    seen.sort(key=repr)
+    return names(responses)
+
+
+@scenario
+def asend_raises_a_receivers_error(lib: Library, seen: list[Any]) -> Any:
+    sig = lib.Signal()
+    bad = async_recorder(seen, "bad", fail=True)
+    sig.connect(bad)
+    try:
+        asyncio.run(sig.asend(Model))
+    except ValueError as exc:
+        return "raised", str(exc)
+    return "returned"
+
+
+@scenario
+def asend_with_only_sync_receivers(lib: Library, seen: list[Any]) -> Any:
+    sig = lib.Signal()
+    s1, s2 = recorder(seen, "s1"), recorder(seen, "s2")
+    sig.connect(s1)
+    sig.connect(s2, sender=Model)
+    return names(asyncio.run(sig.asend(Model))), names(asyncio.run(sig.asend_robust(Other)))
+
+
+@scenario
+def send_inside_a_running_loop(lib: Library, seen: list[Any]) -> Any:
+    sig = lib.Signal()
+    s = recorder(seen, "s")
+    sig.connect(s)
+
+    async def only_sync() -> Any:
+        return names(sig.send(Model))
+
+    sync_only = asyncio.run(only_sync())
+    a = async_recorder(seen, "a")
+    sig.connect(a)
+
+    async def with_async() -> Any:
+        try:
+            sig.send(Model)
+        except RuntimeError:
+            return "RuntimeError"
+        return "no error"
+
+    return sync_only, asyncio.run(with_async())
+
+
+@scenario
+def an_async_bound_method_receiver(lib: Library, seen: list[Any]) -> Any:
+    class Listener:
+        async def on_save(self, sender: Any, **kwargs: Any) -> str:
+            seen.append(("method", sender))
+            return "method"
+
+    listener = Listener()
+    sig = lib.Signal()
+    sig.connect(listener.on_save)
+    first = names(sig.send(Model)), names(asyncio.run(sig.asend(Model)))
+    return first, sig.disconnect(listener.on_save), names(sig.send(Model))
+
+
+@scenario
+def a_weakly_connected_async_receiver_that_dies_is_not_called(lib: Library, seen: list[Any]) -> Any:
+    sig = lib.Signal()
+    a = async_recorder(seen, "a")
+    sig.connect(a)
+    del a
+    gc.collect()
+    return names(sig.send(Model)), sig.has_listeners()
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
