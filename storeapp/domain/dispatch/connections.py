@@ -337,10 +337,13 @@ class Connections(blinker.Signal):
                 if conn.sender_id == ANY_ID or conn.sender_id == sender_id:
                     entry = (ref, isinstance(ref, weakref.ref), conn.on_commit)
                     (coros if conn.is_async else sync).append(entry)
+            pair = tuple(sync), tuple(coros)
+            if self._dead:
+                return pair  # something died while we read: cache after the next purge
             if len(self._cache) >= CACHE_LIMIT:
                 self._cache.clear()
                 self._async_cache.clear()
-            pair = self._cache[sender_id], self._async_cache[sender_id] = tuple(sync), tuple(coros)
+            self._cache[sender_id], self._async_cache[sender_id] = pair
         return pair
 
     def live_receivers(self, sender: Any) -> Iterator[tuple[Callable[..., Any], bool]]:
