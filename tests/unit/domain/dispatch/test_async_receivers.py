@@ -1,7 +1,7 @@
 """Async receivers: run by send/send_robust in a loop of their own, awaited by
 asend/asend_robust, with storeapp's bookkeeping (errors logged and counted,
 muting, on_commit receivers) as for sync receivers. (What Django itself
-answers is in test_django_parity.py.)"""
+answers is in test_django_parity_async.py.)"""
 
 from __future__ import annotations
 
