@@ -151,6 +151,8 @@ class Connections(blinker.Signal):
                 return False
             target = ref() if isinstance(ref, weakref.ref) else ref
             self._remove(key)
+            if target is None:
+                return False  # it had died: Django clears such a connection, not finds it
         if "receiver_disconnected" in self.__dict__ and self.receiver_disconnected.receivers:
             self.receiver_disconnected.send(self, receiver=target, sender=sender)
         return True
