@@ -23,6 +23,7 @@ Two additions Django does not have:
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -35,9 +36,39 @@ from storeapp.domain.dispatch.streaks import failing, note_failure, note_success
 if TYPE_CHECKING:
     from storeapp.domain.dispatch.instrumentation import SendLog
 
-__all__ = ["ANY", "ANY_ID", "Connection", "Signal", "log_receiver_error"]
+__all__ = [
+    "ANY",
+    "ANY_ID",
+    "MAX_DEPTH",
+    "Connection",
+    "Signal",
+    "SignalRecursion",
+    "log_receiver_error",
+]
 
 logger = logging.getLogger("storeapp.signals")
+
+#: How deep one thread may send a signal from inside its own receivers. A
+#: receiver that re-sends its own signal without end (one made 486 order
+#: confirmations out of one order) is stopped here: the send at this depth
+#: raises :class:`SignalRecursion` into it, which ``send_robust`` counts as
+#: that receiver's failure. A legitimate nesting (post_save of a Customer
+#: inside post_save of its User) is two or three deep.
+MAX_DEPTH = 10
+
+
+class SignalRecursion(RuntimeError):
+    """A signal was sent from its own receivers more than MAX_DEPTH deep."""
+
+
+class _Sending(threading.local):
+    """Per thread: how deep each signal is being sent right now."""
+
+    def __init__(self) -> None:
+        self.depth: dict[Signal, int] = {}
+
+
+_sending = _Sending()
 
 
 class Signal(Connections):
@@ -123,6 +154,34 @@ class Signal(Connections):
             entries: Iterable[Entry] = self._entries(sender)
         else:
             responses, entries = log.responses, log.entries
+        if not entries:
+            return responses
+        depths = _sending.depth
+        depth = depths.get(self, 0)
+        if depth >= MAX_DEPTH:
+            raise SignalRecursion(
+                f"{self.name} was sent {depth} levels deep from its own receivers; "
+                "a receiver re-sends it without end"
+            )
+        depths[self] = depth + 1
+        try:
+            self._loop(sender, kwargs, robust, log, responses, entries)
+        finally:
+            if depth:
+                depths[self] = depth
+            else:
+                del depths[self]
+        return responses
+
+    def _loop(
+        self,
+        sender: Any,
+        kwargs: dict[str, Any],
+        robust: bool,
+        log: SendLog | None,
+        responses: list[tuple[Any, Any]],
+        entries: Iterable[Entry],
+    ) -> None:
         for fn, weak, deferred in entries:
             if weak:
                 fn = fn()
@@ -148,7 +207,6 @@ class Signal(Connections):
                 responses.append((fn, response))
                 if failing:
                     note_success(fn)
-        return responses
 
 
 def log_receiver_error(fn: Any, err: BaseException) -> None:
