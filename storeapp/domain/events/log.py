@@ -62,7 +62,7 @@ SELECT_AFTER = (
 )
 
 PRODUCT_CHANGED = "product_changed"
-PRODUCT_FIELDS = ("sku", "name", "unit_price", "inventory")
+PRODUCT_VALUES = ("sku", "name", "unit_price", "inventory")
 
 #: Whether the services append to the log. Switched off only by the
 #: benchmark, for its baseline (``bench/orders.py``); the app never does.
@@ -159,13 +159,13 @@ def order_cancelled(session: Session, order: Order) -> None:
 
 def product_added(session: Session, product: Product) -> None:
     if enabled:
-        append(session, PRODUCT_CHANGED, Product, product_payload(product, "added", PRODUCT_FIELDS))
+        append(session, PRODUCT_CHANGED, Product, product_payload(product, "added", PRODUCT_VALUES))
 
 
 def product_updated(session: Session, product: Product, fields: Iterable[str]) -> None:
     """``fields``: the names whose value changed; nothing is written if none did."""
     wanted = set(fields)
-    changed = [name for name in PRODUCT_FIELDS if name in wanted]
+    changed = [name for name in PRODUCT_VALUES if name in wanted]
     if enabled and changed:
         append(session, PRODUCT_CHANGED, Product, product_payload(product, "updated", changed))
 
