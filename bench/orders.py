@@ -10,9 +10,13 @@ opened with ``Store.open`` so the engine set-up is the app's own):
   (``PluginManager(HeadlessHost(store, tmp)).discover(); start()``; no panel;
   email backend ``memory``). Email delivery is drained (untimed) after each
   batch so it cannot bleed into the next candidate's batch;
+* (i) without the event log: (i) with ``storeapp.domain.events.log.enabled``
+  switched off for its batches only (no ``order_created`` row is built or
+  written), on a database of its own prepared like (i)'s (same seed): what
+  the log costs a checkout, (i) against this;
 * floor: the same rows written with SQLAlchemy Core, one transaction per
   order: 3 guarded stock UPDATEs (``inventory >= :q``), the order, its 3
-  items, the cart's items and the cart deleted.
+  items, the cart's items and the cart deleted (no event row).
 
 Information only: (ii) minus one plugin, for the inspector (its observer
 records every send) and the email log (its delivery thread builds a MIME
@@ -234,6 +238,7 @@ def _shorten(text: str) -> str:
 
 def run(args: argparse.Namespace) -> Report:
     from storeapp.domain import dispatch
+    from storeapp.domain.events import log as eventlog
     from storeapp.listeners.api import HeadlessHost
     from storeapp.listeners.manager import PluginManager
 
@@ -244,6 +249,7 @@ def run(args: argparse.Namespace) -> Report:
         tmpdir = Path(tmp)
         bare = Candidate(tmpdir / "bare.sqlite3", rounds + 1, per_batch, seed=1)
         plugged = Candidate(tmpdir / "plugins.sqlite3", rounds + 1, per_batch, seed=2)
+        unlogged = Candidate(tmpdir / "no-log.sqlite3", rounds, per_batch, seed=1)
         floor = CoreFloor(tmpdir / "floor.sqlite3", rounds, per_batch, seed=3)
         settings = {"email_log/backend": "memory"}
         manager = PluginManager(HeadlessHost(plugged.store, tmpdir / "data", settings))
@@ -292,8 +298,19 @@ def run(args: argparse.Namespace) -> Report:
                 raise RuntimeError(f"(i) expects no receivers; {connected} are connected")
             return bare.place_all(carts)
 
+        def without_the_log(carts: list[Any]) -> float:
+            connected = _receivers_connected()
+            if connected or dispatch.get_observer() is not None:
+                raise RuntimeError(f"(i) expects no receivers; {connected} are connected")
+            eventlog.enabled = False
+            try:
+                return unlogged.place_all(carts)
+            finally:
+                eventlog.enabled = True
+
         runs = {
             "(i) no receivers": (without_receivers, bare),
+            "(i) without the event log": (without_the_log, unlogged),
             "(ii) all plugins": (with_plugins, plugged),
             "Core floor": (floor.place_all, floor),
             **{f"(ii) minus {left}": (minus(left), leave_out[left][0]) for left in leave_out},
@@ -305,6 +322,15 @@ def run(args: argparse.Namespace) -> Report:
                 rates[name].append(per_batch / fn(cand.batches[r]))
 
         i_floor = median(a / b for a, b in zip(rates["(i) no receivers"], rates["Core floor"]))
+        logged = median(
+            a / b for a, b in zip(rates["(i) no receivers"], rates["(i) without the event log"])
+        )
+        report.row(
+            "orders: place_order with the event log / without",
+            fmt_ratio(logged),
+            ">= 0.85x",
+            logged >= 0.85,
+        )
         ii_i = median(a / b for a, b in zip(rates["(ii) all plugins"], rates["(i) no receivers"]))
         report.row(
             "orders: (i) no receivers / Core floor", fmt_ratio(i_floor), ">= 0.30x", i_floor >= 0.30
@@ -366,7 +392,7 @@ def run(args: argparse.Namespace) -> Report:
             + (f"; failed: {', '.join(failed)}" if failed else "")
             + "; ratios are medians of per-round ratios."
         )
-        for cand in (bare, plugged, floor, *(c for c, _m, _n in leave_out.values())):
+        for cand in (bare, unlogged, plugged, floor, *(c for c, _m, _n in leave_out.values())):
             cand.store.close()
     report.elapsed = time.perf_counter() - started
     return report

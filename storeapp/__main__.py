@@ -1,4 +1,5 @@
-"""Command line: ``storeapp [--db URL] [--plugins a,b | --no-plugins] [--demo]``."""
+"""Command line: ``storeapp [--db URL] [--plugins a,b | --no-plugins] [--demo]`` opens the
+window; ``storeapp events [--db URL] [--after ID] [--follow]`` prints the event log."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ import sys
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="storeapp", description="A point of sale that shows signals at work."
+        prog="storeapp",
+        description="A point of sale that shows signals at work.",
+        epilog="`storeapp events [--db URL] [--after ID] [--follow]` prints the event log "
+        "as JSON lines instead (see `storeapp events --help`).",
     )
     parser.add_argument(
         "--db",
@@ -35,6 +39,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["events"]:  # Qt-free: no window, no PySide6 import
+        from storeapp.events_cli import main as events_main
+
+        return events_main(argv[1:])
     args = parse_args(argv)
     # SQLAlchemy before PySide6: ~130 ms faster start (PySide6 hooks imports).
     import sqlalchemy.orm  # noqa: F401

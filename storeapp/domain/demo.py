@@ -7,6 +7,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from storeapp.domain.errors import DuplicateUser
+from storeapp.domain.events import log as eventlog
 from storeapp.domain.models import Product, User
 from storeapp.domain.store import Store
 
@@ -38,9 +39,14 @@ def seed_catalogue(store: Store) -> int:
     with store.unit_of_work() as uow:
         if uow.session.scalar(select(func.count(Product.id))):
             return 0
-        for sku, name, price, stock in CATALOGUE:
-            uow.session.add(Product(sku=sku, name=name, unit_price=Decimal(price), inventory=stock))
+        products = [
+            Product(sku=sku, name=name, unit_price=Decimal(price), inventory=stock)
+            for sku, name, price, stock in CATALOGUE
+        ]
+        uow.session.add_all(products)
         uow.flush()
+        for product in products:
+            eventlog.product_added(uow.session, product)
         uow.commit()
     return len(CATALOGUE)
 

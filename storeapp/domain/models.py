@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -227,6 +228,34 @@ class OrderItem(Base):
             f"<OrderItem product_id={self.product_id} quantity={self.quantity} "
             f"unit_price={self.unit_price}>"
         )
+
+
+class Event(Base):
+    """One row of the event log: a custom signal (or a product change) as committed.
+
+    Appended in the same transaction as the change it describes (never by the
+    ORM: :mod:`storeapp.domain.events.log` writes it with a prebuilt INSERT,
+    so no model signal is sent for it), so a rollback leaves no row and a
+    commit always leaves one. Rows are never updated or deleted; with
+    ``sqlite_autoincrement`` an id is never handed out twice.
+    """
+
+    __tablename__ = "events"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The signal's name (``order_created``), or ``product_changed``.
+    signal: Mapped[str] = mapped_column(String(100))
+    #: The sender's model name (``Order``).
+    sender: Mapped[str] = mapped_column(String(100))
+    #: Ids and the few values a receiver needs (see the log's payload builders).
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: The till that wrote it (``STOREAPP_TERMINAL``, else the host name).
+    terminal: Mapped[str] = mapped_column(String(255))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Event id={self.id} signal={self.signal} sender={self.sender}>"
 
 
 # --------------------------------------------------------------------------

@@ -71,7 +71,7 @@ def sources() -> list[Path]:
 
 def layer(module: str) -> str:
     """The room a storeapp module lives in."""
-    if module in ("storeapp", "storeapp.app", "storeapp.__main__"):
+    if module in ("storeapp", "storeapp.app", "storeapp.__main__", "storeapp.events_cli"):
         return "app"
     if module == "storeapp.settings":
         return "settings"

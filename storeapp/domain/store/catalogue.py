@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from storeapp.domain.errors import InvalidState, NotFound, ValidationError
+from storeapp.domain.events import log as eventlog
 from storeapp.domain.models import CartItem, OrderItem, Product
 from storeapp.domain.store.uow import Services
 from storeapp.domain.store.validation import (
@@ -36,6 +37,7 @@ class CatalogueServices(Services):
             product = Product(sku=sku, name=name, unit_price=price, inventory=inventory)
             s.add(product)
             uow.flush()
+            eventlog.product_added(s, product)
             uow.commit()
         return product
 
@@ -70,9 +72,11 @@ class CatalogueServices(Services):
                     raise ValidationError(
                         f"A product with SKU {clean['sku']!r} already exists.", "sku"
                     )
+            changed = [key for key, value in clean.items() if getattr(product, key) != value]
             for key, value in clean.items():
                 setattr(product, key, value)
             uow.flush()
+            eventlog.product_updated(s, product, changed)
             uow.commit()
         return product
 
@@ -92,6 +96,7 @@ class CatalogueServices(Services):
                 s.delete(item)
             s.delete(product)
             uow.flush()
+            eventlog.product_deleted(s, product)
             uow.commit()
 
     def get_product(self, product_id: int) -> Product:

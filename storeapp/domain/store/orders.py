@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from storeapp.domain import signals
 from storeapp.domain.errors import EmptyCart, InvalidState, NotFound, ValidationError
+from storeapp.domain.events import log as eventlog
 from storeapp.domain.models import Cart, Customer, Order, OrderItem, OrderStatus, User, to_money
 from storeapp.domain.store import checkout
 from storeapp.domain.store.uow import Services
@@ -78,6 +79,7 @@ class OrderServices(Services):
             checkout.delete_cart(s, cart_id)
             uow.flush()
             signals.order_created.send_robust(Order, order=order)
+            eventlog.order_created(s, order)
             uow.flush()
             uow.commit()
         return order
@@ -94,6 +96,7 @@ class OrderServices(Services):
             order.status = OrderStatus.CANCELLED
             uow.flush()
             signals.order_cancelled.send_robust(Order, order=order)
+            eventlog.order_cancelled(s, order)
             uow.flush()
             uow.commit()
         return order

@@ -9,6 +9,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from storeapp.domain import passwords, signals
 from storeapp.domain.errors import DuplicateUser, NotFound
+from storeapp.domain.events import log as eventlog
 from storeapp.domain.models import Customer, User
 from storeapp.domain.store.uow import Services
 from storeapp.domain.store.validation import clean_id, validate_registration
@@ -33,6 +34,7 @@ class UserServices(Services):
                     "That username or email is already registered.", "username"
                 ) from None
             signals.user_registered.send_robust(User, user=user)
+            eventlog.user_registered(s, user)
             uow.flush()
             if user.customer is not None:  # load it while the session is open
                 set_committed_value(user.customer, "user", user)

@@ -1,0 +1,1 @@
+"""The durable event log: rows appended in the change's transaction (:mod:`.log`)."""
