@@ -1,8 +1,6 @@
 """The application services: ``Store`` (in services, made of users, catalogue, carts, orders),
-its unit of work (uow), input checks (validation), engine set-up (database), checkout's SQL
-and the durable receivers of the event log (durable)."""
+its unit of work (uow), input checks (validation), engine set-up (database) and checkout's SQL."""
 
-from storeapp.domain.store import durable  # its tables join the schema
 from storeapp.domain.store.checkout import CheckoutPath, checkout_path
 from storeapp.domain.store.database import RedactPasswordHashes, open_engine
 from storeapp.domain.store.orders import SalesSummary
@@ -44,7 +42,6 @@ __all__ = [
     "UnitOfWork",
     "UnitOfWorkFactory",
     "checkout_path",
-    "durable",
     "open_engine",
     "shown",
     "validate_registration",

@@ -38,40 +38,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Float, Integer, String, Table, Text, and_, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import Connection
 
 from storeapp.domain.dispatch.names import describe_exc, qualname
-from storeapp.domain.models import Base
+from storeapp.domain.events.log import EVENTS
+from storeapp.domain.events.tables import dead, progress
 from storeapp.domain.store.database import WRITE_OPTION
 
 logger = logging.getLogger("storeapp.durable")
-
-#: The last event each durable receiver finished (done or dead), and its claim.
-progress = Table(
-    "durable_progress",
-    Base.metadata,
-    Column("receiver", String(200), primary_key=True),
-    Column("cursor", Integer, nullable=False, default=0),
-    #: Failed attempts of the event after the cursor, and when to try again.
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("next_try", Float, nullable=True),
-    Column("last_error", Text, nullable=True),
-    Column("owner", String(200), nullable=True),
-    Column("lease_until", Float, nullable=True),
-)
-
-#: Events a receiver gave up on, until retried by hand.
-dead = Table(
-    "durable_dead",
-    Base.metadata,
-    Column("receiver", String(200), primary_key=True),
-    Column("event_id", Integer, primary_key=True),
-    Column("attempts", Integer, nullable=False),
-    Column("error", Text, nullable=False),
-    Column("at", Float, nullable=False),
-    Column("retry", Integer, nullable=False, default=0),
-)
 
 
 @dataclass(frozen=True)
@@ -106,13 +81,9 @@ class Progress:
     dead: tuple[int, ...]
 
 
-def events_table() -> Table:
-    return Base.metadata.tables["events"]
-
-
 def read_events(conn: Connection, signal: str, after: int, limit: int) -> list[Event]:
     """Committed events of ``signal`` with id > ``after``, oldest first."""
-    events = events_table()
+    events = EVENTS
     rows = conn.execute(
         select(events.c.id, events.c.signal, events.c.sender, events.c.payload)
         .where(events.c.signal == signal, events.c.id > after)
@@ -421,7 +392,7 @@ class DurableWorker:
 
     def _retry_requested(self, durable: Durable) -> bool:
         """Run the dead events someone asked to retry (oldest first)."""
-        events = events_table()
+        events = EVENTS
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(

@@ -3,31 +3,18 @@ once, across restarts and between workers; failures retried, then parked."""
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, DateTime, Integer, String, Table, Text, insert
+from sqlalchemy import insert
 
 from storeapp.domain import Store
-from storeapp.domain.models import Base
-from storeapp.domain.store import durable
-from storeapp.domain.store.durable import DurableRegistry, DurableWorker, progress_of, retry_dead
-
-if "events" not in Base.metadata.tables:  # until the event log lands: its shape
-    Table(
-        "events",
-        Base.metadata,
-        Column("id", Integer, primary_key=True),
-        Column("signal", String(64)),
-        Column("sender", String(64)),
-        Column("payload", Text),
-        Column("terminal", String(200)),
-        Column("at", DateTime),
-    )
+from storeapp.domain.events.durable import DurableRegistry, DurableWorker, progress_of, retry_dead
+from storeapp.domain.events.log import EVENTS
+from storeapp.domain.models import utcnow
 
 
 @pytest.fixture
@@ -40,8 +27,8 @@ def store(tmp_path: Path) -> Iterator[Store]:
 def append(store: Store, signal: str, **payload: Any) -> int:
     with store.engine.begin() as conn:
         result = conn.execute(
-            insert(durable.events_table()).values(
-                signal=signal, sender="Order", payload=json.dumps(payload)
+            insert(EVENTS).values(
+                signal=signal, sender="Order", payload=payload, terminal="test", at=utcnow()
             )
         )
         return int(result.inserted_primary_key[0])
