@@ -1,7 +1,9 @@
 """Django-style signals on blinker: the Signal class and its one send loop,
 after-commit hooks, instrumentation for the inspector, and failure streaks.
 
-Modules: :mod:`.signal` (``Signal``), :mod:`.decorators` (``receiver``), :mod:`.hooks`
+Modules: :mod:`.signal` (``Signal``: sending), :mod:`.connections` (what a
+signal is connected to: Django's connections), :mod:`.async_receivers` (how
+``async def`` receivers run), :mod:`.decorators` (``receiver``), :mod:`.hooks`
 (``on_commit`` and the transaction scopes), :mod:`.instrumentation` (the
 observer and its records), :mod:`.streaks` (failures in a row), :mod:`.names`
 (never-raising names and reprs). The signals themselves, ``receiver_failed``

@@ -7,6 +7,7 @@ receiver with a broken ``__repr__`` or ``__str__`` must not break a send.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from typing import Any
 __all__ = [
     "ReceiverInfo",
     "accepts_kwargs",
+    "is_async_receiver",
     "describe_exc",
     "module_of",
     "qualname",
@@ -74,6 +76,8 @@ class ReceiverInfo:
     weak: bool
     on_commit: bool
     dispatch_uid: Any
+    #: An ``async def`` receiver (awaited; run by ``send`` in an event loop).
+    is_async: bool = False
 
     @property
     def name(self) -> str:
@@ -90,3 +94,19 @@ def accepts_kwargs(func: Callable[..., Any]) -> bool:
     except (TypeError, ValueError):  # builtins: nothing to check
         return True
     return any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
+
+
+#: The marker Python < 3.12 (and asgiref's ``markcoroutinefunction`` there)
+#: puts on a callable that returns a coroutine without being ``async def``.
+_LEGACY_COROUTINE_MARKER = getattr(asyncio.coroutines, "_is_coroutine", None)
+
+
+def is_async_receiver(func: Callable[..., Any]) -> bool:
+    """True if calling ``func`` returns a coroutine to await: an ``async def``
+    function or bound method, a ``functools.partial`` of one, or a callable
+    marked as a coroutine function (what asgiref's ``iscoroutinefunction``,
+    which Django uses, accepts)."""
+    if inspect.iscoroutinefunction(func):
+        return True
+    marker = _LEGACY_COROUTINE_MARKER
+    return marker is not None and getattr(func, "_is_coroutine", None) is marker

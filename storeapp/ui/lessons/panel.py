@@ -10,6 +10,7 @@ responsive) and are checked against the sends and facts it reports.
 
 from __future__ import annotations
 
+import html
 import json
 import shutil
 import sys
@@ -160,6 +161,8 @@ class LessonsPanel(QWidget):
         self._buffer: Any = None
         self.passed: dict[int, list[bool]] = {}
         self.sandbox_runs: dict[int, SandboxRun] = {}
+        #: Lesson number -> what its last Try it reported (shown again on return).
+        self.transcripts: dict[int, list[str]] = {}
         self.current: Lesson = LESSONS[0]
 
         self.model = LessonListModel(self)
@@ -269,10 +272,9 @@ class LessonsPanel(QWidget):
         where = "in a throw-away sandbox" if lesson.in_sandbox else "in this app"
         self.try_text.setText(f"{lesson.try_it} ({where})")
         self.code.setPlainText(self._code_text(lesson))
-        self.output.clear()
+        self.output.setPlainText("\n".join(self.transcripts.get(lesson.number, ())))
         run = self.sandbox_runs.get(lesson.number)
-        if run is not None:
-            self.output.setPlainText(run.scenario + ": see below")
+        self.try_button.setEnabled(run is None or run.finished)
         self._show_inspector_state()
         self._show_check()
 
@@ -293,7 +295,8 @@ class LessonsPanel(QWidget):
         for step, ok in zip(lesson.steps, passed, strict=True):
             mark = "\N{BALLOT BOX WITH CHECK}" if ok else "\N{BALLOT BOX}"
             colour = palette.OK_TEXT if ok else _MUTED
-            lines.append(f'<span style="color:{colour}">{mark} {step.label}</span>')
+            label = html.escape(step.label)
+            lines.append(f'<span style="color:{colour}">{mark} {label}</span>')
         self.check.setText("Check:<br>" + "<br>".join(lines))
 
     def _inspector_record(self) -> Any:
@@ -370,28 +373,36 @@ class LessonsPanel(QWidget):
         self.model.refresh()
         self._show_check()
         self.output.clear()
+        self.transcripts[lesson.number] = []
         if lesson.in_sandbox:
             self._start_sandbox(lesson)
             return
         self._pull_live_sends()
         self._since[lesson.number] = self._pulled  # only what happens from now on counts
         if not self.inspector_on():
-            self.output.appendPlainText(
-                "The check needs the signal inspector: switch it on, then Try it again."
+            self.say(
+                lesson.number,
+                "The check needs the signal inspector: switch it on, then Try it again.",
             )
         try:
             message = self.run_live(lesson.action)
         except Exception as exc:  # shown, never raised into Qt
             message = f"Could not do it: {exc}"
-        self.output.appendPlainText(message)
+        self.say(lesson.number, message)
+
+    def say(self, number: int, text: str) -> None:
+        """Add a line to lesson ``number``'s transcript (and show it if shown)."""
+        self.transcripts.setdefault(number, []).append(text)
+        if self.current.number == number:
+            self.output.appendPlainText(text)
 
     def _start_sandbox(self, lesson: Lesson) -> None:
         old = self.sandbox_runs.pop(lesson.number, None)
         if old is not None:
             old.stop()
         self.try_button.setEnabled(False)
-        self.output.appendPlainText(
-            "Starting a throw-away store in its own process\N{HORIZONTAL ELLIPSIS}"
+        self.say(
+            lesson.number, "Starting a throw-away store in its own process\N{HORIZONTAL ELLIPSIS}"
         )
         number = lesson.number
         self.sandbox_runs[number] = SandboxRun(
@@ -419,8 +430,8 @@ class LessonsPanel(QWidget):
             )
             till = f"[{message['till']}] " if message.get("till") else ""
             text = f"  {till}{send['signal']}({send['sender']}) \N{RIGHTWARDS ARROW} {who}"
-        if text and showing:
-            self.output.appendPlainText(text)
+        if text:
+            self.say(number, text)
 
     def shutdown(self) -> None:
         self.timer.stop()

@@ -114,3 +114,18 @@ def test_a_second_start_does_not_open_the_lessons_again(make_window: Any, tmp_pa
     again = make_window(data_dir=tmp_path / "once")
 
     assert again.lessons_dock is None
+
+
+def test_a_lessons_transcript_comes_back_when_the_learner_returns_to_it(
+    qtbot: Any, window: MainWindow
+):
+    try_lesson(qtbot, window, 2)
+    output = find(window, QPlainTextEdit, "lessonOutput")
+    said = output.toPlainText()
+    assert "Placed order #" in said
+
+    window.lessons.choose(3)
+    assert output.toPlainText() == ""
+    window.lessons.choose(2)
+
+    assert output.toPlainText() == said

@@ -1,26 +1,30 @@
 """The blinker internals storeapp's Signal builds on are still there, in the
 shape it uses them.
 
-storeapp.domain.dispatch.signal overrides ``_disconnect``,
-``_make_cleanup_receiver``, ``_make_cleanup_sender`` and ``_clear_state``,
-reads ``_by_sender``, ``_by_receiver`` and ``_weak_senders``, and keys its own
-maps with ``blinker._utilities.make_id``. None of that is blinker's public
-API, so pyproject.toml pins the versions this was tested on; when a new
-blinker moves or renames one of them, a test here fails before a send does.
+storeapp.domain.dispatch.connections keeps its own connection table (Django's
+unit: one connection per (dispatch_uid or receiver, sender)), so from blinker
+beyond its public API it uses only ``blinker._utilities.make_id`` (its keys,
+and the failure streaks'), ``make_ref`` (weak references to functions and
+bound methods, with a callback), ``blinker.base.ANY_ID`` (the "any sender"
+id), and it relies on ``receiver_connected``/``receiver_disconnected`` being
+created lazily in the instance's ``__dict__`` and on ``_clear_state``
+clearing ``receivers``. None of that is blinker's public API, so
+pyproject.toml pins the versions this was tested on; when a new blinker
+moves or renames one of them, a test here fails before a send does.
 """
 
 from __future__ import annotations
 
 import gc
 import inspect
+import weakref
 from collections.abc import Hashable
 from typing import Any
 
 import blinker
 import blinker.base
-from blinker import ANY
 
-from storeapp.domain.dispatch import signal as signal_module
+from storeapp.domain.dispatch import connections as signal_module
 
 
 class Receiver:
@@ -36,15 +40,12 @@ def receiver(**kwargs: Any) -> None:
     pass
 
 
-def parameters(func: Any) -> list[str]:
-    return list(inspect.signature(func).parameters)
-
-
-def test_make_id_is_where_dispatch_imports_it_from_and_what_blinker_keys_with():
-    from blinker._utilities import make_id
+def test_make_id_and_make_ref_are_where_dispatch_imports_them_from():
+    from blinker._utilities import make_id, make_ref
 
     assert signal_module.make_id is make_id
-    assert blinker.base.make_id is make_id  # blinker's receivers dict uses the same keys
+    assert signal_module.make_ref is make_ref
+    assert blinker.base.make_id is make_id  # the streaks key receivers as blinker does
 
 
 def test_make_id_keys_a_bound_method_by_function_and_instance_and_values_by_value():
@@ -54,100 +55,53 @@ def test_make_id_keys_a_bound_method_by_function_and_instance_and_values_by_valu
 
     assert make_id(obj.method) == (id(Receiver.method), id(obj))
     assert make_id(receiver) == id(receiver)
+    assert make_id(Sender) == id(Sender)  # what Signal._entries computes for a class itself
     assert make_id("till-1") == "till-1" and make_id(7) == 7
     assert isinstance(make_id(Sender), Hashable)
 
 
-def test_any_id_is_the_bucket_blinker_files_receivers_for_any_sender_under():
-    sig = blinker.Signal()
-    sig.connect(receiver, sender=ANY)
+def test_make_ref_makes_a_weak_method_for_a_bound_method_and_calls_back_on_death():
+    from blinker._utilities import make_ref
 
-    assert signal_module.ANY_ID is blinker.base.ANY_ID
-    assert set(sig._by_sender) == {blinker.base.ANY_ID}
+    died: list[Any] = []
+    obj = Receiver()
+    ref = make_ref(obj.method, died.append)
+    plain = make_ref(receiver)
 
-
-def test_blinker_keeps_its_bookkeeping_in_the_attributes_dispatch_reads():
-    from blinker._utilities import make_id
-
-    sig = blinker.Signal()
-    sender = Sender()
-    sig.connect(receiver, sender=sender)
-
-    rid, sid = make_id(receiver), make_id(sender)
-    assert sig.receivers[rid]() is receiver  # a weak reference by default
-    assert sig._by_sender[sid] == {rid}
-    assert sig._by_receiver[rid] == {sid}
-    assert sig._weak_senders[sid]() is sender
-    # Looking up an unknown id must not raise (dispatch uses .get and []).
-    assert sig._by_sender.get("unknown") is None
-
-
-def test_the_internal_methods_dispatch_overrides_have_the_parameters_it_uses():
-    assert parameters(blinker.Signal._disconnect) == ["self", "receiver_id", "sender_id"]
-    assert parameters(blinker.Signal._make_cleanup_receiver) == ["self", "receiver_id"]
-    assert parameters(blinker.Signal._make_cleanup_sender) == ["self", "sender_id"]
-    assert parameters(blinker.Signal._clear_state) == ["self"]
-
-
-def test_blinker_routes_connect_and_disconnect_through_the_overridden_methods():
-    calls: list[tuple[str, Any]] = []
-
-    class Spy(blinker.Signal):
-        def _make_cleanup_receiver(self, receiver_id: Any) -> Any:
-            calls.append(("cleanup_receiver", receiver_id))
-            return super()._make_cleanup_receiver(receiver_id)
-
-        def _make_cleanup_sender(self, sender_id: Any) -> Any:
-            calls.append(("cleanup_sender", sender_id))
-            return super()._make_cleanup_sender(sender_id)
-
-        def _disconnect(self, receiver_id: Any, sender_id: Any) -> None:
-            calls.append(("disconnect", (receiver_id, sender_id)))
-            super()._disconnect(receiver_id, sender_id)
-
-    from blinker._utilities import make_id
-
-    sig = Spy()
-    sender = Sender()
-    rid, sid = make_id(receiver), make_id(sender)
-
-    sig.connect(receiver, sender=sender)
-    sig.disconnect(receiver)
-
-    assert calls == [
-        ("cleanup_receiver", rid),
-        ("cleanup_sender", sid),
-        ("disconnect", (rid, blinker.base.ANY_ID)),
-    ]
-
-
-def test_a_collected_receiver_is_disconnected_through_the_cleanup_blinker_made():
-    seen: list[Any] = []
-
-    class Spy(blinker.Signal):
-        def _disconnect(self, receiver_id: Any, sender_id: Any) -> None:
-            seen.append(sender_id)
-            super()._disconnect(receiver_id, sender_id)
-
-    def connect_a_local_receiver(sig: blinker.Signal) -> None:
-        def local(**kwargs: Any) -> None:
-            pass
-
-        sig.connect(local)
-
-    sig = Spy()
-    connect_a_local_receiver(sig)
+    assert isinstance(ref, weakref.WeakMethod) and ref() == obj.method
+    assert isinstance(plain, weakref.ref) and plain() is receiver
+    del obj
     gc.collect()
-
-    assert seen == [blinker.base.ANY_ID]
-    assert not sig.receivers
+    assert ref() is None and died == [ref]
 
 
-def test_clear_state_empties_every_map_dispatch_reads():
+def test_any_id_is_blinkers_id_for_any_sender():
+    assert signal_module.ANY_ID is blinker.base.ANY_ID
+    assert signal_module.ANY is blinker.ANY
+
+
+def test_receiver_connected_and_disconnected_are_made_on_first_use_in_the_instance_dict():
+    sig = blinker.Signal()
+
+    assert "receiver_connected" not in sig.__dict__
+    assert "receiver_disconnected" not in sig.__dict__
+    assert isinstance(sig.receiver_connected, blinker.Signal)
+    assert "receiver_connected" in sig.__dict__
+
+
+def test_clear_state_takes_only_self_and_empties_receivers():
+    assert list(inspect.signature(blinker.Signal._clear_state).parameters) == ["self"]
     sig = blinker.Signal()
     sig.connect(receiver, sender=Sender)
 
     sig._clear_state()
 
     assert not sig.receivers
-    assert not sig._by_sender and not sig._by_receiver and not sig._weak_senders
+
+
+def test_is_muted_is_what_muted_sets():
+    sig = blinker.Signal()
+
+    with sig.muted():
+        assert sig.is_muted is True
+    assert sig.is_muted is False

@@ -1,74 +1,19 @@
-"""storeapp's Signal answers as ``django.dispatch.Signal`` does.
-
-Each scenario is a snippet in the forms Django's signals documentation
-shows; it runs once against Django and once against storeapp, and what it
-observes (who was called with what, what connect/disconnect/send answered)
-must be the same. A difference is a failing test.
+"""storeapp's Signal answers as ``django.dispatch.Signal`` does: connecting,
+sending, disconnecting, for sync receivers (async ones:
+test_django_parity_async.py; the harness: parity.py). A difference is a
+failing test.
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-import django.dispatch
 import pytest
 
-from storeapp.domain import dispatch
+from tests.unit.domain.dispatch.parity import Library, Model, Other, names, recorder, registry, run
 
-
-@dataclass(frozen=True)
-class Library:
-    name: str
-    Signal: Callable[..., Any]
-    receiver: Callable[..., Any]
-
-
-DJANGO = Library("django", django.dispatch.Signal, django.dispatch.receiver)
-STOREAPP = Library("storeapp", dispatch.Signal, dispatch.receiver)
-
-
-class Model:
-    """A sender, as a model class is in Django."""
-
-
-class Other:
-    pass
-
-
-def run(scenario: Callable[[Library, list[Any]], Any]) -> tuple[Any, Any]:
-    """(what Django observed, what storeapp observed)."""
-    results = []
-    for lib in (DJANGO, STOREAPP):
-        seen: list[Any] = []
-        answer = scenario(lib, seen)
-        results.append((answer, seen))
-    return results[0], results[1]
-
-
-def recorder(seen: list[Any], label: str) -> Callable[..., Any]:
-    """A receiver that notes its calls. Keep a reference to it: receivers
-    are connected weakly, in Django as here."""
-
-    def handler(sender: Any, **kwargs: Any) -> str:
-        seen.append((label, sender, sorted(k for k in kwargs if k != "signal")))
-        return label
-
-    return handler
-
-
-def names(responses: list[tuple[Any, Any]]) -> list[Any]:
-    return [r if not isinstance(r, Exception) else type(r).__name__ for _fn, r in responses]
-
-
-SCENARIOS: dict[str, Callable[[Library, list[Any]], Any]] = {}
-
-
-def scenario(fn: Callable[[Library, list[Any]], Any]) -> Callable[[Library, list[Any]], Any]:
-    SCENARIOS[fn.__name__] = fn
-    return fn
+SCENARIOS, scenario = registry()
 
 
 @scenario
@@ -248,6 +193,113 @@ def a_bound_method_receiver(lib: Library, seen: list[Any]) -> Any:
     sig.connect(listener.on_save)
     first = names(sig.send(Model))
     return first, sig.disconnect(listener.on_save), names(sig.send(Model))
+
+
+# -- the connection is the unit: (receiver or dispatch_uid, sender) ----------
+
+
+@scenario
+def one_function_under_two_dispatch_uids_is_called_twice(lib: Library, seen: list[Any]) -> Any:
+    sig = lib.Signal()
+    h = recorder(seen, "h")
+    sig.connect(h, dispatch_uid="first")
+    sig.connect(h, dispatch_uid="second")
+    return names(sig.send(Model)), names(sig.send_robust(Model)), sig.has_listeners(Model)
+
+
+@scenario
+def one_function_for_any_sender_and_for_one_sender_is_called_twice_by_it(
+    lib: Library, seen: list[Any]
+) -> Any:
+    sig = lib.Signal()
+    a, h, b = recorder(seen, "a"), recorder(seen, "h"), recorder(seen, "b")
+    sig.connect(a)
+    sig.connect(h)
+    sig.connect(b, sender=Model)
+    sig.connect(h, sender=Model)
+    return names(sig.send(Model)), names(sig.send(Other)), names(sig.send_robust(Model))
+
+
+@scenario
+def disconnecting_one_dispatch_uid_keeps_the_other(lib: Library, seen: list[Any]) -> Any:
+    sig = lib.Signal()
+    h = recorder(seen, "h")
+    sig.connect(h, dispatch_uid="first")
+    sig.connect(h, dispatch_uid="second")
+    answer = sig.disconnect(dispatch_uid="first")
+    after_one = names(sig.send(Model))
+    again = sig.disconnect(dispatch_uid="first")
+    last = sig.disconnect(dispatch_uid="second")
+    return answer, after_one, again, last, names(sig.send(Model)), sig.has_listeners()
+
+
+@scenario
+def disconnecting_the_any_sender_connection_keeps_the_one_for_a_sender(
+    lib: Library, seen: list[Any]
+) -> Any:
+    sig = lib.Signal()
+    h = recorder(seen, "h")
+    sig.connect(h)
+    sig.connect(h, sender=Model)
+    both = names(sig.send(Model))
+    answer = sig.disconnect(h)
+    kept = names(sig.send(Model)), names(sig.send(Other)), sig.has_listeners(Model)
+    return both, answer, kept, sig.disconnect(h, sender=Model), names(sig.send(Model))
+
+
+@scenario
+def a_function_with_and_without_a_dispatch_uid_is_two_connections(
+    lib: Library, seen: list[Any]
+) -> Any:
+    sig = lib.Signal()
+    h = recorder(seen, "h")
+    sig.connect(h)
+    sig.connect(h, dispatch_uid="uid")
+    both = names(sig.send(Model))
+    by_function = sig.disconnect(h)
+    return both, by_function, names(sig.send(Model)), sig.disconnect(dispatch_uid="uid")
+
+
+@scenario
+def an_empty_dispatch_uid_is_no_dispatch_uid(lib: Library, seen: list[Any]) -> Any:
+    sig = lib.Signal()
+    h = recorder(seen, "h")
+    sig.connect(h, dispatch_uid="")
+    sig.connect(h)
+    return names(sig.send(Model)), sig.disconnect(h), names(sig.send(Model))
+
+
+@scenario
+def a_weak_and_a_strong_connection_of_one_function(lib: Library, seen: list[Any]) -> Any:
+    sig = lib.Signal()
+    h = recorder(seen, "h")
+    sig.connect(h, sender=Model)
+    sig.connect(h, weak=False)
+    del h
+    gc.collect()
+    return names(sig.send(Model)), names(sig.send(Other))
+
+
+@scenario
+def receiver_decorator_with_a_list_of_signals_and_a_sender(lib: Library, seen: list[Any]) -> Any:
+    first, second = lib.Signal(), lib.Signal()
+
+    @lib.receiver([first, second], sender=Model, dispatch_uid="both")
+    def h(sender: Any, signal: Any, **kwargs: Any) -> str:
+        seen.append(("h", signal is first, sender))
+        return "h"
+
+    sent = names(first.send(Model)), names(second.send(Model)), names(first.send(Other))
+    return sent, first.disconnect(sender=Model, dispatch_uid="both"), names(first.send(Model))
+
+
+@scenario
+def send_with_documented_keywords_from_an_instance(lib: Library, seen: list[Any]) -> Any:
+    pizza_done = lib.Signal()
+    h = recorder(seen, "h")
+    pizza_done.connect(h, sender=Model)
+    # the docs' form: sender=self.__class__, everything else by keyword
+    return names(pizza_done.send(sender=Model().__class__, toppings=["ham"], size="L"))
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))

@@ -319,7 +319,7 @@ def test_a_receiver_for_one_sender_is_not_called_for_another():
     assert for_any.senders == [b, a]
 
 
-def test_receivers_are_called_in_connection_order():
+def test_receivers_are_called_in_connection_order_each_connection_once():
     signal = Signal()
     order = []
     receivers = []
@@ -331,11 +331,11 @@ def test_receivers_are_called_in_connection_order():
         receivers.append(rec)
         signal.connect(rec)
     a = Sender()
-    signal.connect(receivers[10], sender=a)  # a second sender keeps its place
+    signal.connect(receivers[10], sender=a)  # a second connection, called second time
 
     signal.send(a)
 
-    assert order == list(range(50))
+    assert order == [*range(50), 10]
 
 
 # -- the receiver decorator -------------------------------------------------------
