@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from storeapp import settings as app_settings
 from storeapp.domain import Store
 from storeapp.domain.demo import seed_catalogue, seed_customers
+from storeapp.domain.events.durable import DurableWorker
 
 if TYPE_CHECKING:
     from storeapp.ui.main_window import MainWindow
@@ -86,6 +87,8 @@ def build(
     if demo:
         seed_customers(store)
     window = MainWindow(store, manager, bridge, settings, notices=notices)
+    window.durable = DurableWorker(store.engine)  # delivers the log to durable receivers
+    window.durable.start()
     bridge.setParent(window)
     window_ref.append(window)
     if demo:

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from storeapp.domain.dispatch import Signal, qualname
+from storeapp.domain.events.durable import registry as durable_registry
 from storeapp.domain.signals import plugin_state_changed
 
 if TYPE_CHECKING:
@@ -282,6 +283,8 @@ class ListenerPlugin:
     def __init__(self, host: PluginHost) -> None:
         self.host = host
         self.connections: list[tuple[Signal, Callable[..., Any], Any, str]] = []
+        #: The durable receivers it connected (their full names).
+        self.durable_names: list[str] = []
 
     # -- the contract --------------------------------------------------------
 
@@ -293,6 +296,9 @@ class ListenerPlugin:
         for signal, _receiver, sender, uid in self.connections:
             signal.disconnect(sender=sender, dispatch_uid=uid)
         self.connections.clear()
+        for name in self.durable_names:
+            durable_registry.disconnect(name)
+        self.durable_names.clear()
 
     def create_panel(self) -> Any:
         """Return a QWidget for the plugin's dock, or None for no panel."""
@@ -314,3 +320,14 @@ class ListenerPlugin:
         signal.connect(receiver, sender=sender, weak=weak, dispatch_uid=uid, on_commit=on_commit)
         if not any(c[3] == uid and c[0] is signal for c in self.connections):
             self.connections.append((signal, receiver, sender, uid))
+
+    def connect_durable(self, signal: Signal, receiver: Callable[..., Any], name: str) -> None:
+        """Connect a durable receiver (``signal.connect(receiver, durable=...)``)
+        under ``<plugin>.<name>``, and disconnect it on shutdown(). It is
+        delivered every committed event of ``signal`` at least once, on the
+        durable worker's thread, after a crash or a restart too; its
+        progress stays in the database while the plugin is off."""
+        full = f"{self.name}.{name}"
+        signal.connect(receiver, durable=full)
+        if full not in self.durable_names:
+            self.durable_names.append(full)

@@ -16,6 +16,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QInputDialog, QMainWindow, QMessageBox, QPushButton
 
 from storeapp.domain import Store
+from storeapp.domain.events.durable import DurableWorker
 from storeapp.listeners.api import DockPlacement, PluginRecord, PluginState, plugin_state_changed
 from storeapp.listeners.manager import PluginManager
 from storeapp.ui.bridge import GuiBridge
@@ -47,6 +48,8 @@ class MainWindow(QMainWindow):
         self.plugins_dialog: PluginsDialog | None = None
         self.lessons_dock: QDockWidget | None = None
         self.lessons: LessonsPanel | None = None
+        #: The durable receivers' worker (the composition root starts it).
+        self.durable: DurableWorker | None = None
         self.simulation: Simulation | None = None
         self.last_simulation: SimulationResult | None = None
         self._closed = False
@@ -330,6 +333,8 @@ class MainWindow(QMainWindow):
             plugin_state_changed.disconnect(dispatch_uid="ui.plugins")
         finally:
             self.manager.shutdown_all()
+            if self.durable is not None:  # undelivered events wait in the database
+                self.durable.stop()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from storeapp.domain.dispatch import async_receivers, instrumentation
@@ -85,6 +85,37 @@ class Signal(Connections):
 
     def __repr__(self) -> str:
         return f"<Signal {self.name}>"
+
+    def connect(  # type: ignore[override]
+        self,
+        receiver: Callable[..., Any],
+        sender: Any = None,
+        weak: bool = True,
+        dispatch_uid: Any = None,
+        on_commit: bool = False,
+        durable: str | None = None,
+    ) -> Callable[..., Any]:
+        """Django's ``connect``, plus two ways to run after the commit:
+
+        * ``on_commit=True``: called with the signal's own arguments once the
+          transaction commits, from memory (a crash in between loses it);
+        * ``durable="plugin.name"``: called with the event log's row
+          (``event_id``, ``payload``, ``attempt``) by the durable worker, at
+          least once, retried, across restarts (see
+          :mod:`storeapp.domain.events.durable`). The name is its progress's
+          key in the database: keep it stable. Sender filters, weak
+          references and ``dispatch_uid`` do not apply.
+        """
+        if durable is None:
+            return super().connect(receiver, sender, weak, dispatch_uid, on_commit)
+        if sender is not None or on_commit or dispatch_uid is not None:
+            raise ValueError(
+                "A durable receiver takes no sender, dispatch_uid or on_commit: "
+                "it is delivered every committed event of the signal, after the commit."
+            )
+        from storeapp.domain.events.durable import registry  # the log knows the signals
+
+        return registry.connect(self, receiver, durable)
 
     def send(self, sender: Any = None, **kwargs: Any) -> list[tuple[Any, Any]]:
         """Call every receiver; the first exception propagates (Django's send).
