@@ -53,8 +53,10 @@ class OrderServices(Services):
         with concurrent writers); if any line cannot be filled, ``OutOfStock``
         is raised and nothing is written. The order and its items are written
         through the ORM or by two INSERTs, as :func:`checkout.checkout_path`
-        decides. ``order_created`` is sent with ``send_robust`` before the
-        commit.
+        decides, and the cart is deleted; their model signals are sent
+        whenever a receiver or the dispatch observer would hear them (see
+        :mod:`checkout`). ``order_created`` is sent with ``send_robust``
+        before the commit.
         """
         cart_id = clean_cart_id(cart_id)
         user_id = clean_id(user_id, "User")
@@ -75,7 +77,7 @@ class OrderServices(Services):
                 )
             checkout.take_stock(s, lines)
             order = checkout.write_order(s, customer, lines, checkout.checkout_path())
-            checkout.delete_cart(s, cart_id)
+            checkout.delete_cart(s, cart_id, lines)
             uow.flush()
             signals.order_created.send_robust(Order, order=order)
             uow.flush()
