@@ -62,8 +62,10 @@ class OrderServices(Services):
         user_id = clean_id(user_id, "User")
         with self.units.write() as uow:
             s = uow.session
-            # One query for the lines and their products, one for the buyer.
-            lines = s.execute(checkout.CART_LINES, {"cart_id": cart_id}).all()
+            # One query for the lines and their products (and the cart's
+            # created_at if its delete will send signals), one for the buyer.
+            send_deletes = checkout.cart_delete_sends_signals()
+            lines = s.execute(checkout.cart_lines(send_deletes), {"cart_id": cart_id}).all()
             if not lines:
                 if s.get(Cart, cart_id) is None:
                     raise NotFound(f"Cart {cart_id} does not exist.")
@@ -77,7 +79,7 @@ class OrderServices(Services):
                 )
             checkout.take_stock(s, lines)
             order = checkout.write_order(s, customer, lines, checkout.checkout_path())
-            checkout.delete_cart(s, cart_id, lines)
+            checkout.delete_cart(s, cart_id, lines, send_deletes)
             uow.flush()
             signals.order_created.send_robust(Order, order=order)
             uow.flush()
