@@ -271,6 +271,31 @@ _ORIGINS = "storeapp.delete_origins"
 USING = "default"
 
 
+def save_kwargs(
+    instance: Any, created: bool | None = None, changed_fields: frozenset[str] | None = None
+) -> dict[str, Any]:
+    """The keyword arguments of a ``pre_save`` (``created`` None) or
+    ``post_save`` of ``instance``, as Django passes them, plus storeapp's
+    ``changed_fields`` for an update. Every sender of a save signal builds
+    them here: the ORM events below and checkout's statements alike."""
+    kwargs: dict[str, Any] = {"instance": instance}
+    if created is not None:
+        kwargs["created"] = created
+    kwargs["raw"] = False
+    kwargs["using"] = USING
+    kwargs["update_fields"] = None
+    if changed_fields is not None:
+        kwargs["changed_fields"] = changed_fields
+    return kwargs
+
+
+def delete_kwargs(instance: Any, origin: Any) -> dict[str, Any]:
+    """The keyword arguments of a ``pre_delete``/``post_delete`` of
+    ``instance``, as Django passes them (``origin``: the object whose
+    deletion was asked for)."""
+    return {"instance": instance, "origin": origin, "using": USING}
+
+
 def _queue(target: Any) -> list[tuple[signals.Signal, Any, dict[str, Any]]]:
     session = object_session(target)
     if session is None:  # pragma: no cover - flush always has a session
@@ -289,24 +314,12 @@ def _changed_fields(target: Any) -> frozenset[str]:
 
 @event.listens_for(Base, "before_insert", propagate=True)
 def _before_insert(mapper: Any, connection: Any, target: Any) -> None:
-    signals.pre_save.send(type(target), instance=target, raw=False, using=USING, update_fields=None)
+    signals.pre_save.send(type(target), **save_kwargs(target))
 
 
 @event.listens_for(Base, "after_insert", propagate=True)
 def _after_insert(mapper: Any, connection: Any, target: Any) -> None:
-    _queue(target).append(
-        (
-            signals.post_save,
-            type(target),
-            {
-                "instance": target,
-                "created": True,
-                "raw": False,
-                "using": USING,
-                "update_fields": None,
-            },
-        )
-    )
+    _queue(target).append((signals.post_save, type(target), save_kwargs(target, created=True)))
 
 
 @event.listens_for(Base, "before_update", propagate=True)
@@ -315,14 +328,7 @@ def _before_update(mapper: Any, connection: Any, target: Any) -> None:
     if not fields:
         return
     target.__dict__["_storeapp_update_fields"] = fields
-    signals.pre_save.send(
-        type(target),
-        instance=target,
-        raw=False,
-        using=USING,
-        update_fields=None,
-        changed_fields=fields,
-    )
+    signals.pre_save.send(type(target), **save_kwargs(target, changed_fields=fields))
 
 
 @event.listens_for(Base, "after_update", propagate=True)
@@ -331,18 +337,7 @@ def _after_update(mapper: Any, connection: Any, target: Any) -> None:
     if fields is None:
         return
     _queue(target).append(
-        (
-            signals.post_save,
-            type(target),
-            {
-                "instance": target,
-                "created": False,
-                "raw": False,
-                "using": USING,
-                "update_fields": None,
-                "changed_fields": fields,
-            },
-        )
+        (signals.post_save, type(target), save_kwargs(target, created=False, changed_fields=fields))
     )
 
 
@@ -361,17 +356,13 @@ def _origin(target: Any) -> Any:
 
 @event.listens_for(Base, "before_delete", propagate=True)
 def _before_delete(mapper: Any, connection: Any, target: Any) -> None:
-    signals.pre_delete.send(type(target), instance=target, origin=_origin(target), using=USING)
+    signals.pre_delete.send(type(target), **delete_kwargs(target, _origin(target)))
 
 
 @event.listens_for(Base, "after_delete", propagate=True)
 def _after_delete(mapper: Any, connection: Any, target: Any) -> None:
     _queue(target).append(
-        (
-            signals.post_delete,
-            type(target),
-            {"instance": target, "origin": _origin(target), "using": USING},
-        )
+        (signals.post_delete, type(target), delete_kwargs(target, _origin(target)))
     )
 
 

@@ -40,7 +40,8 @@ db, user_id, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 product_ids = json.loads(sys.argv[4])
 if sys.argv[5] == "orm":
     # Someone listens to order items' and cart items' model signals: place_order
-    # writes through the ORM instead of its plain INSERT/DELETE fast path.
+    # writes the order through the ORM and sends the cart's delete signals
+    # instead of its silent plain INSERT/DELETE fast path.
     def noop(sender, **kwargs):
         pass
     post_save.connect(noop, sender=OrderItem, weak=False)

@@ -100,8 +100,9 @@ def test_checkout_is_all_or_nothing(
     model_listeners: bool,
 ) -> None:
     """``model_listeners``: someone listens to the save/delete signals of order
-    items and cart items, so place_order takes its ORM path instead of its
-    plain-INSERT/DELETE fast path; both must be all-or-nothing."""
+    items and cart items, so place_order writes the order through the ORM and
+    sends the cart's delete signals, instead of its silent plain-INSERT/DELETE
+    fast path; both must be all-or-nothing."""
     assert seed.product_ids == [1, 2, 3, 4]  # the ids the strategies draw from
     user_id = seed.users["alice"]
     with clone_store() as store:

@@ -4,6 +4,16 @@ Each function takes the open session of the caller's unit of work and only
 writes through it; the caller commits (or its rollback undoes everything).
 Statements are built once at import: building them per call costs more than
 running them.
+
+Model signals: the order and its items are written through the ORM (whose
+flush sends pre_save/post_save) when a receiver listens to their saves, or
+else by two INSERTs; those send the same signals themselves, from the
+instances checkout builds in memory, whenever a dispatch observer (the
+inspector) is attached. The cart is deleted by two DELETEs, with Django's
+Collector's pre_delete/post_delete around them whenever anyone listens or
+watches. With nobody listening or watching, checkout sends no model signal
+at all, like Django's ``bulk_create`` and fast delete. The guarded stock
+UPDATE never sends any, like Django's ``QuerySet.update()``.
 """
 
 from __future__ import annotations
@@ -12,14 +22,16 @@ import enum
 import functools
 import uuid
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, case, delete, insert, select, update
+from sqlalchemy import Executable, Table, bindparam, case, delete, insert, null, select, update
 from sqlalchemy.orm import Session, contains_eager, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storeapp.domain import signals
+from storeapp.domain.dispatch import instrumentation
 from storeapp.domain.errors import OutOfStock
 from storeapp.domain.models import (
     Cart,
@@ -29,6 +41,8 @@ from storeapp.domain.models import (
     OrderItem,
     OrderStatus,
     Product,
+    delete_kwargs,
+    save_kwargs,
     to_money,
     utcnow,
 )
@@ -40,10 +54,22 @@ ORDERS = cast(Table, Order.__table__)
 ORDER_ITEMS = cast(Table, OrderItem.__table__)
 PRODUCTS = cast(Table, Product.__table__)
 
-#: A cart's lines as ``(quantity, Product)`` rows, in the order they were added.
+#: A cart's lines as ``(quantity, Product, cart item id, None)`` rows, in the
+#: order they were added.
 CART_LINES = (
-    select(CartItem.quantity, Product)
+    select(CartItem.quantity, Product, CartItem.id, null())
     .join(Product, CartItem.product_id == Product.id)
+    .where(CartItem.cart_id == bindparam("cart_id"))
+    .order_by(CartItem.id)
+)
+#: The same with the cart's ``created_at`` in place of None: all checkout
+#: needs to build the cart and its items for their delete signals without
+#: another query. Only then: the join and the timestamp's parsing cost a
+#: checkout about 2 % (``bench/orders.py`` (i)).
+CART_LINES_WITH_CART = (
+    select(CartItem.quantity, Product, CartItem.id, Cart.created_at)
+    .join(Product, CartItem.product_id == Product.id)
+    .join(Cart, CartItem.cart_id == Cart.id)
     .where(CartItem.cart_id == bindparam("cart_id"))
     .order_by(CartItem.id)
 )
@@ -59,51 +85,69 @@ DELETE_CART = delete(CARTS).where(CARTS.c.id == bindparam("cart_id"))
 INSERT_ORDER = insert(ORDERS).returning(ORDERS.c.id)
 INSERT_ITEMS = insert(ORDER_ITEMS).returning(ORDER_ITEMS.c.id, sort_by_parameter_order=True)
 
-Line = tuple[int, Product]  # (quantity, product), a row of CART_LINES
+#: (quantity, product, cart item id, the cart's created_at or None): a row of
+#: CART_LINES or CART_LINES_WITH_CART
+Line = tuple[int, Product, int, datetime | None]
 
 
 class CheckoutPath(enum.Enum):
     """How checkout writes an order and its items."""
 
-    #: ``session.add()``: pre_save/post_save are sent for the order and each item.
+    #: ``session.add()``: the flush sends pre_save/post_save for the order and each item.
     ORM = "orm"
+    #: The two INSERTs of :attr:`FAST`, with pre_save/post_save for the order
+    #: and each item sent around them (to nobody but the dispatch observer).
+    OBSERVED = "observed"
     #: Two INSERT ... RETURNING statements; no model signal is sent.
     FAST = "fast"
+
+
+def _listened(signal_pair: tuple[signals.Signal, ...], models: tuple[type, ...]) -> bool:
+    """Whether any receiver (one connected for any sender counts) would hear
+    one of ``signal_pair`` sent by one of ``models``."""
+    return any(signal.has_listeners(model) for signal in signal_pair for model in models)
 
 
 def checkout_path() -> CheckoutPath:
     """Choose how checkout writes the order: the one place this is decided.
 
-    Model signals are sent from the ORM's flush (:mod:`storeapp.domain.models`),
-    so an order written with plain INSERTs sends none. That is allowed only
-    when nobody would hear them: if any receiver listens to ``pre_save`` or
-    ``post_save`` for ``Order`` or ``OrderItem`` (one connected for any
-    sender counts), the order goes through the ORM. Otherwise, like Django's
-    fast paths, two statements write the same rows and :func:`write_order`
-    builds the same detached, fully loaded ``Order`` from what was written;
-    the ORM's flush is most of a checkout's cost (``bench/orders.py``).
-    The choice is made per checkout, so connecting a receiver takes effect
+    If a receiver listens to ``pre_save`` or ``post_save`` for ``Order`` or
+    ``OrderItem`` (one connected for any sender counts), the order goes
+    through the ORM, whose flush sends them (:mod:`storeapp.domain.models`)
+    to instances in the session, as for every other model. Otherwise two
+    statements write the same rows and :func:`write_order` builds the same
+    detached, fully loaded ``Order`` from what was written: the ORM's flush
+    is most of a checkout's cost (``bench/orders.py``). They send the save
+    signals themselves, in the ORM's order, while a dispatch observer is
+    attached (the inspector shows every send), and none when nobody would
+    hear them, like Django's ``bulk_create``. The choice is made per
+    checkout, so connecting a receiver or opening the inspector takes effect
     at the next one.
     """
-    for signal in (signals.pre_save, signals.post_save):
-        for model in (Order, OrderItem):
-            if signal.has_listeners(model):
-                return CheckoutPath.ORM
+    if _listened((signals.pre_save, signals.post_save), (Order, OrderItem)):
+        return CheckoutPath.ORM
+    if instrumentation.observer is not None:
+        return CheckoutPath.OBSERVED
     return CheckoutPath.FAST
 
 
-def cart_delete_needs_the_orm() -> bool:
-    """Whether deleting a cart must go through the ORM.
+def cart_delete_sends_signals() -> bool:
+    """Whether deleting the cart sends pre_delete/post_delete for it and its items.
 
-    Like Django's fast delete: when nobody listens to the delete signals of
-    carts or their items, two DELETE statements; otherwise through the ORM,
-    so pre_delete/post_delete are sent for each object.
+    Yes while a receiver listens to either for ``Cart`` or ``CartItem`` or a
+    dispatch observer is attached; otherwise, like Django's fast delete, the
+    two DELETE statements alone. Decided once per checkout, before its
+    lines are read (:func:`cart_lines`).
     """
-    return any(
-        signal.has_listeners(model)
-        for signal in (signals.pre_delete, signals.post_delete)
-        for model in (Cart, CartItem)
+    return instrumentation.observer is not None or _listened(
+        (signals.pre_delete, signals.post_delete), (Cart, CartItem)
     )
+
+
+def cart_lines(send_deletes: bool) -> Executable:
+    """The statement that reads a cart's lines: with the cart's ``created_at``
+    when its delete will send signals (see :func:`cart_delete_sends_signals`)."""
+    return CART_LINES_WITH_CART if send_deletes else CART_LINES
 
 
 @functools.lru_cache(maxsize=32)
@@ -131,11 +175,11 @@ def take_stock(s: Session, lines: Sequence[Line]) -> None:
     line that could not be filled (the caller's rollback undoes the rest).
     """
     params: dict[str, Any] = {}
-    for i, (quantity, product) in enumerate(lines):
+    for i, (quantity, product, *_) in enumerate(lines):
         params[f"id{i}"] = product.id
         params[f"q{i}"] = quantity
     left = dict(s.execute(take_stock_statement(len(lines)), params).all())
-    for quantity, product in lines:
+    for quantity, product, *_ in lines:
         if product.id not in left:
             available = s.scalar(select(PRODUCTS.c.inventory).where(PRODUCTS.c.id == product.id))
             raise OutOfStock(product.name, quantity, available or 0)
@@ -159,82 +203,128 @@ def write_order(s: Session, customer: Customer, lines: Sequence[Line], path: Che
     """Write the order and its items the way ``path`` says (see :func:`checkout_path`)."""
     if path is CheckoutPath.ORM:
         return _write_order_with_orm(s, customer, lines)
-    return _write_order_fast(s, customer, lines)
+    return _write_order_fast(s, customer, lines, send=path is CheckoutPath.OBSERVED)
 
 
 def _write_order_with_orm(s: Session, customer: Customer, lines: Sequence[Line]) -> Order:
     items = [
         OrderItem(product=product, unit_price=product.unit_price, quantity=quantity)
-        for quantity, product in lines
+        for quantity, product, *_ in lines
     ]
     total = sum((i.line_total for i in items), Decimal("0.00"))
     order = Order(customer=customer, total=total, items=items)
     s.add(order)
+    s.flush()  # the save signals now, before the cart's delete signals
     return order
 
 
-def _write_order_fast(s: Session, customer: Customer, lines: Sequence[Line]) -> Order:
-    """Two INSERTs; the Order is built from what was written (detached, fully loaded)."""
-    total = sum((to_money(p.unit_price * q) for q, p in lines), Decimal("0.00"))
-    placed_at = utcnow()
+def _write_order_fast(s: Session, customer: Customer, lines: Sequence[Line], send: bool) -> Order:
+    """Two INSERTs; the Order is built in memory first (detached, fully loaded once written).
+
+    With ``send``, the save signals go out in the order the ORM's flush sends
+    them: pre_save for the order before its INSERT, pre_save for each item
+    before theirs, then post_save for the order and each item. The INSERTs
+    read what they write from the instances, so they write what the pre_save
+    receivers saw.
+    """
+    order = Order(
+        customer_id=customer.id,
+        placed_at=utcnow(),
+        status=OrderStatus.PLACED,
+        total=sum((to_money(p.unit_price * q) for q, p, *_ in lines), Decimal("0.00")),
+    )
+    items = []
+    for quantity, product, *_ in lines:
+        item = OrderItem(product_id=product.id, unit_price=product.unit_price, quantity=quantity)
+        set_committed_value(item, "product", product)
+        set_committed_value(item, "order", order)
+        items.append(item)
+    set_committed_value(order, "items", items)
+    set_committed_value(order, "customer", customer)
+    if send:
+        signals.pre_save.send(Order, **save_kwargs(order))
     conn = s.connection()
-    order_id = conn.execute(
+    order.id = conn.execute(
         INSERT_ORDER,
         {
-            "customer_id": customer.id,
-            "placed_at": placed_at,
-            "status": OrderStatus.PLACED,
-            "total": total,
+            "customer_id": order.customer_id,
+            "placed_at": order.placed_at,
+            "status": order.status,
+            "total": order.total,
         },
     ).scalar_one()
+    for item in items:
+        item.order_id = order.id
+    if send:
+        for item in items:
+            signals.pre_save.send(OrderItem, **save_kwargs(item))
     item_ids = (
         conn.execute(
             INSERT_ITEMS,
             [
                 {
-                    "order_id": order_id,
-                    "product_id": p.id,
-                    "unit_price": p.unit_price,
-                    "quantity": q,
+                    "order_id": item.order_id,
+                    "product_id": item.product_id,
+                    "unit_price": item.unit_price,
+                    "quantity": item.quantity,
                 }
-                for q, p in lines
+                for item in items
             ],
         )
         .scalars()
         .all()
     )
-    order = Order(
-        id=order_id,
-        customer_id=customer.id,
-        placed_at=placed_at,
-        status=OrderStatus.PLACED,
-        total=total,
-    )
-    items = []
-    for item_id, (quantity, product) in zip(item_ids, lines):
-        item = OrderItem(
-            id=item_id,
-            order_id=order_id,
-            product_id=product.id,
-            unit_price=product.unit_price,
-            quantity=quantity,
-        )
-        set_committed_value(item, "product", product)
-        set_committed_value(item, "order", order)
+    for item, item_id in zip(items, item_ids):
+        item.id = item_id
         make_transient_to_detached(item)
-        items.append(item)
-    set_committed_value(order, "items", items)
-    set_committed_value(order, "customer", customer)
     make_transient_to_detached(order)
+    if send:
+        signals.post_save.send(Order, **save_kwargs(order, created=True))
+        for item in items:
+            signals.post_save.send(OrderItem, **save_kwargs(item, created=True))
     return order
 
 
-def delete_cart(s: Session, cart_id: uuid.UUID) -> None:
-    """Delete a cart and its lines (see :func:`cart_delete_needs_the_orm`)."""
-    if cart_delete_needs_the_orm():
-        cart = s.get(Cart, cart_id)
-        if cart is not None:
-            s.delete(cart)
+def delete_cart(s: Session, cart_id: uuid.UUID, lines: Sequence[Line], send: bool) -> None:
+    """Delete a cart and its ``lines`` with two DELETE statements.
+
+    With ``send`` (:func:`cart_delete_sends_signals`; ``lines`` were then read
+    with :func:`cart_lines` ``(True)``), the delete
+    signals go out as Django's ``Collector.delete()`` sends them for a cart
+    whose items cascade: pre_delete for each item (by id) and for the cart,
+    then the items' DELETE and their post_delete (in reverse, as the
+    Collector deletes them), then the cart's DELETE and its post_delete. The
+    cart is every signal's ``origin``. The instances are built from the lines
+    checkout has already read (no query): detached and fully loaded.
+    """
+    if not send:
+        s.execute(DELETE_CART_ITEMS, {"cart_id": cart_id})
+        s.execute(DELETE_CART, {"cart_id": cart_id})
         return
+    cart = _cart_as_read(cart_id, lines)
+    items = cart.items
+    for item in items:
+        signals.pre_delete.send(CartItem, **delete_kwargs(item, cart))
+    signals.pre_delete.send(Cart, **delete_kwargs(cart, cart))
     s.execute(DELETE_CART_ITEMS, {"cart_id": cart_id})
+    for item in reversed(items):
+        signals.post_delete.send(CartItem, **delete_kwargs(item, cart))
     s.execute(DELETE_CART, {"cart_id": cart_id})
+    signals.post_delete.send(Cart, **delete_kwargs(cart, cart))
+
+
+def _cart_as_read(cart_id: uuid.UUID, lines: Sequence[Line]) -> Cart:
+    """The cart and its items as a query would have loaded them, from ``lines``."""
+    created_at = lines[0][3]
+    assert created_at is not None, "lines read without the cart: see cart_lines()"
+    cart = Cart(id=cart_id, created_at=created_at)
+    items = []
+    for quantity, product, item_id, _created_at in lines:
+        item = CartItem(id=item_id, cart_id=cart_id, product_id=product.id, quantity=quantity)
+        set_committed_value(item, "product", product)
+        set_committed_value(item, "cart", cart)
+        make_transient_to_detached(item)
+        items.append(item)
+    set_committed_value(cart, "items", items)
+    make_transient_to_detached(cart)
+    return cart

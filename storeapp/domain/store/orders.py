@@ -54,15 +54,19 @@ class OrderServices(Services):
         with concurrent writers); if any line cannot be filled, ``OutOfStock``
         is raised and nothing is written. The order and its items are written
         through the ORM or by two INSERTs, as :func:`checkout.checkout_path`
-        decides. ``order_created`` is sent with ``send_robust`` before the
-        commit.
+        decides, and the cart is deleted; their model signals are sent
+        whenever a receiver or the dispatch observer would hear them (see
+        :mod:`checkout`). ``order_created`` is sent with ``send_robust``
+        before the commit.
         """
         cart_id = clean_cart_id(cart_id)
         user_id = clean_id(user_id, "User")
         with self.units.write() as uow:
             s = uow.session
-            # One query for the lines and their products, one for the buyer.
-            lines = s.execute(checkout.CART_LINES, {"cart_id": cart_id}).all()
+            # One query for the lines and their products (and the cart's
+            # created_at if its delete will send signals), one for the buyer.
+            send_deletes = checkout.cart_delete_sends_signals()
+            lines = s.execute(checkout.cart_lines(send_deletes), {"cart_id": cart_id}).all()
             if not lines:
                 if s.get(Cart, cart_id) is None:
                     raise NotFound(f"Cart {cart_id} does not exist.")
@@ -76,7 +80,7 @@ class OrderServices(Services):
                 )
             checkout.take_stock(s, lines)
             order = checkout.write_order(s, customer, lines, checkout.checkout_path())
-            checkout.delete_cart(s, cart_id)
+            checkout.delete_cart(s, cart_id, lines, send_deletes)
             uow.flush()
             signals.order_created.send_robust(Order, order=order)
             eventlog.order_created(s, order)

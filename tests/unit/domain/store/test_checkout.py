@@ -1,9 +1,11 @@
-"""Checkout's one ORM-or-fast-path decision, from the receivers connected. No disk."""
+"""Checkout's decisions (ORM, observed or fast path; whether the cart's delete sends
+signals), from the receivers connected and the dispatch observer. No disk."""
 
 from __future__ import annotations
 
 import pytest
 
+from storeapp.domain import dispatch
 from storeapp.domain.models import Cart, CartItem, Order, OrderItem, Product
 from storeapp.domain.signals import (
     order_created,
@@ -13,7 +15,7 @@ from storeapp.domain.signals import (
     pre_save,
 )
 from storeapp.domain.store import CheckoutPath, checkout_path
-from storeapp.domain.store.checkout import cart_delete_needs_the_orm
+from storeapp.domain.store.checkout import cart_delete_sends_signals
 
 
 def ignore(sender, **kwargs):
@@ -61,10 +63,51 @@ def test_receivers_of_other_models_or_signals_keep_the_fast_path(signal, sender)
         assert checkout_path() is CheckoutPath.FAST
 
 
+class SilentObserver:
+    """A dispatch observer that records nothing (the inspector's place)."""
+
+    def sent(self, record):
+        pass
+
+    def updated(self, record):
+        pass
+
+
+def test_with_only_an_observer_attached_checkout_takes_the_observed_path():
+    dispatch.set_observer(SilentObserver())
+
+    assert checkout_path() is CheckoutPath.OBSERVED
+
+
+def test_a_receiver_of_order_saves_takes_the_orm_even_with_an_observer_attached():
+    dispatch.set_observer(SilentObserver())
+
+    with post_save.connected_to(ignore, sender=Order):
+        assert checkout_path() is CheckoutPath.ORM
+
+
 @pytest.mark.parametrize("model", [Cart, CartItem], ids=lambda m: m.__name__)
 @pytest.mark.parametrize("signal", [pre_delete, post_delete], ids=lambda s: s.name)
-def test_a_receiver_of_a_cart_delete_signal_makes_the_cart_go_through_the_orm(signal, model):
-    assert cart_delete_needs_the_orm() is False
+def test_a_receiver_of_a_cart_delete_signal_makes_the_cart_delete_send_them(signal, model):
+    assert cart_delete_sends_signals() is False
 
     with signal.connected_to(ignore, sender=model):
-        assert cart_delete_needs_the_orm() is True
+        assert cart_delete_sends_signals() is True
+
+    assert cart_delete_sends_signals() is False
+
+
+def test_an_observer_makes_the_cart_delete_send_its_signals():
+    dispatch.set_observer(SilentObserver())
+
+    assert cart_delete_sends_signals() is True
+
+
+@pytest.mark.parametrize(
+    ("signal", "sender"),
+    [(pre_delete, Order), (post_delete, Product), (pre_save, Cart), (post_save, CartItem)],
+    ids=["pre_delete-Order", "post_delete-Product", "pre_save-Cart", "post_save-CartItem"],
+)
+def test_receivers_of_other_models_or_signals_keep_the_cart_delete_silent(signal, sender):
+    with signal.connected_to(ignore, sender=sender):
+        assert cart_delete_sends_signals() is False
