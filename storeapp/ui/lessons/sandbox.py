@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import email
+import inspect
 import json
 import os
 import subprocess
@@ -61,7 +62,7 @@ class PrintingObserver:
         self.till = till
 
     def sent(self, record: dispatch.SendRecord) -> None:
-        emit(send=dataclasses.asdict(record), till=self.till)
+        emit(send=record_to_json(record), till=self.till)
 
     updated = sent
 
@@ -105,14 +106,40 @@ class Sandbox:
         self.store.close()
 
 
+#: What a :class:`SendRecord` says, as the sandbox sends it to the panel.
+RECORD_FIELDS = (
+    "seq",
+    "time",
+    "signal",
+    "sender",
+    "kwargs",
+    "robust",
+    "thread",
+    "muted",
+    "origin",
+    "via",
+    "parent",
+    "depth",
+    "within",
+)
+
+
+def record_to_json(record: dispatch.SendRecord) -> dict[str, Any]:
+    """A send as its ``{"send": ...}`` line carries it (plain JSON values)."""
+    data = {name: getattr(record, name) for name in RECORD_FIELDS if hasattr(record, name)}
+    data["calls"] = [dataclasses.asdict(call) for call in record.calls]
+    return data
+
+
 def record_from_json(data: dict[str, Any]) -> dispatch.SendRecord:
     """A :class:`SendRecord` again, from its ``{"send": ...}`` line."""
-    known = {f.name for f in dataclasses.fields(dispatch.SendRecord)} - {"calls"}
+    accepted = inspect.signature(dispatch.SendRecord).parameters
     calls = [
         dispatch.ReceiverCall(**{**call, "status": dispatch.ReceiverStatus(call["status"])})
         for call in data.get("calls", ())
     ]
-    return dispatch.SendRecord(**{k: v for k, v in data.items() if k in known}, calls=calls)
+    fields = {k: v for k, v in data.items() if k in accepted and k != "calls"}
+    return dispatch.SendRecord(**fields, calls=calls)
 
 
 # -- the scenarios ---------------------------------------------------------------------
