@@ -39,7 +39,12 @@ def sends(model: TimelineModel, signal: str | None = None) -> list[dict[str, Any
         parent = model.index(row, 0)
         model.load_children(parent)  # what expanding the send in the view does
         cells = [model.index(row, c).data() for c in range(model.columnCount())]
-        if signal is not None and cells[TimelineModel.NAME] != signal:
+        name = cells[TimelineModel.NAME]
+        depth = 0
+        if TimelineModel.ARROW in name:  # a send made inside the one above
+            indent, name = name.split(TimelineModel.ARROW, 1)
+            depth = 1 + len(indent) // len(TimelineModel.INDENT)
+        if signal is not None and name != signal:
             continue
         children = []
         for child in range(model.rowCount(parent)):
@@ -58,7 +63,9 @@ def sends(model: TimelineModel, signal: str | None = None) -> list[dict[str, Any
             {
                 "row": row,
                 "time": cells[TimelineModel.TIME],
-                "signal": cells[TimelineModel.NAME],
+                "signal": name,
+                "depth": depth,
+                "origin": cells[TimelineModel.ORIGIN],
                 "sender": cells[TimelineModel.SOURCE],
                 "duration": cells[TimelineModel.DURATION],
                 "outcome": cells[TimelineModel.STATUS],
