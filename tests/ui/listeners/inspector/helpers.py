@@ -99,7 +99,7 @@ def wiring(window: Any) -> dict[str, dict[str, Any]]:
         parent = model.index(row, 0)
         receivers = []
         for r in range(model.rowCount(parent)):
-            name, plugin, sender, ref, when, uid = (
+            name, plugin, sender, ref, when, uid, _kind, defined = (
                 model.index(r, c, parent).data() for c in range(model.columnCount())
             )
             receivers.append(
@@ -110,10 +110,13 @@ def wiring(window: Any) -> dict[str, dict[str, Any]]:
                     "ref": ref,
                     "when": when,
                     "uid": uid,
+                    "defined": defined,
                 }
             )
         out[parent.data()] = {
             "flag": model.index(row, 1).data(),
+            "kind": model.index(row, 6).data(),
+            "defined": model.index(row, 7).data(),
             "empty": bool(parent.data(NO_RECEIVERS_ROLE)),
             "foreground": parent.data(Qt.ItemDataRole.ForegroundRole),
             "receivers": receivers,
