@@ -34,9 +34,9 @@ from PySide6.QtWidgets import (
 from storeapp.domain.dispatch import SendRecord
 from storeapp.listeners.api import PluginHost
 from storeapp.listeners.inspector.recorder import format_ms, format_time, outcome, total_duration
-from storeapp.listeners.inspector.sources import source_at
 from storeapp.listeners.inspector.timeline import TimelineModel
-from storeapp.listeners.inspector.wiring import Wiring, WiringModel, location_of
+from storeapp.listeners.inspector.wiring import Wiring, WiringModel
+from storeapp.listeners.inspector.wiring_tab import WiringTab
 
 __all__ = ["InspectorActions", "InspectorPanel"]
 
@@ -151,48 +151,11 @@ class InspectorPanel(QWidget):
         self.tabs.addTab(timeline, "Timeline")
 
         # -- the wiring tab
-        wiring_tab = QWidget(self.tabs)
-        self.wiring_summary = QLabel(wiring_tab)
-        self.wiring_summary.setObjectName("inspectorWiringSummary")
-        self.refresh_button = QPushButton("Refresh", wiring_tab)
-        self.refresh_button.setObjectName("inspectorWiringRefresh")
-        self.wiring_view = QTreeView(wiring_tab)
-        self.wiring_view.setObjectName("inspectorWiring")
-        self.wiring_view.setModel(wiring)
-        self.wiring_view.setAlternatingRowColors(True)
-        self.wiring_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.wiring_view.header().setStretchLastSection(True)
-        self.wiring_view.header().resizeSection(0, 400)
-        self.wiring_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.wiring_view.setToolTip(
-            "Click a signal to see where it is defined, a receiver to see its source."
-        )
-        self.source_button = QPushButton("Show source", wiring_tab)
-        self.source_button.setObjectName("inspectorShowSource")
-        self.source_button.setToolTip("Show the source of the selected receiver or signal.")
-        self.source = QPlainTextEdit(wiring_tab)
-        self.source.setObjectName("inspectorWiringSource")
-        self.source.setReadOnly(True)
-        self.source.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.source.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.source.setPlaceholderText(
-            "Select a receiver (or a signal) and its source shows here, with its file and line."
-        )
-        top = QHBoxLayout()
-        top.addWidget(self.wiring_summary)
-        top.addStretch(1)
-        top.addWidget(self.source_button)
-        top.addWidget(self.refresh_button)
-        wiring_split = QSplitter(Qt.Orientation.Vertical, wiring_tab)
-        wiring_split.addWidget(self.wiring_view)
-        wiring_split.addWidget(self.source)
-        wiring_split.setStretchFactor(0, 3)
-        wiring_split.setStretchFactor(1, 1)
-        layout = QVBoxLayout(wiring_tab)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(top)
-        layout.addWidget(wiring_split)
-        self.tabs.addTab(wiring_tab, "Wiring")
+        self.wiring_tab = WiringTab(wiring, self.tabs)
+        self.wiring_view = self.wiring_tab.view
+        self.wiring_summary = self.wiring_tab.summary
+        self.refresh_button = self.wiring_tab.refresh_button
+        self.tabs.addTab(self.wiring_tab, "Wiring")
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -220,12 +183,6 @@ class InspectorPanel(QWidget):
         self.clear_button.clicked.connect(plugin.clear)
         self.export_button.clicked.connect(self.export)
         self.refresh_button.clicked.connect(lambda _checked=False: plugin.refresh_wiring())
-        self.source_button.clicked.connect(
-            lambda _checked=False: self.show_source(self.wiring_view.currentIndex())
-        )
-        self.wiring_view.selectionModel().currentChanged.connect(
-            lambda current, _previous: self.show_source(current)
-        )
 
     # -- filters -------------------------------------------------------------------
 
@@ -262,35 +219,7 @@ class InspectorPanel(QWidget):
 
     def show_wiring(self, wiring: Wiring, plugin_of: Callable[[str], str]) -> None:
         """Show ``wiring``; signals the cashier collapsed stay collapsed."""
-        model, view = self.wiring_model, self.wiring_view
-        collapsed = {
-            model.item(row, 0).text()
-            for row in range(model.rowCount())
-            if model.item(row, 0).hasChildren() and not view.isExpanded(model.index(row, 0))
-        }
-        model.populate(wiring, plugin_of)
-        for row, (signal, _infos) in enumerate(wiring):
-            if signal.name not in collapsed:
-                view.expand(model.index(row, 0))
-        empty = sum(1 for _s, infos in wiring if not infos)
-        connections = sum(len(infos) for _s, infos in wiring)
-        self.wiring_summary.setText(
-            f"{len(wiring)} signals, {connections} connections"
-            + (f"; {empty} with no receivers" if empty else "")
-        )
-
-    def show_source(self, index: QModelIndex) -> None:
-        """Show where the signal or receiver of a wiring row is written, and
-        its source (``inspect``'s reading of the file)."""
-        where = location_of(index)
-        if where is None:
-            self.source.setPlainText(
-                "" if not index.isValid() else "(no Python source for this one)"
-            )
-            return
-        name = index.siblingAtColumn(0).data()
-        body = source_at(where) or "(the file cannot be read)"
-        self.source.setPlainText(f"{name}  —  {where}\n\n{body.rstrip()}")
+        self.wiring_tab.show_wiring(wiring, plugin_of)
 
     def show_paused(self, paused: bool) -> None:
         """The Pause button as ``paused`` says (without toggling it again)."""
