@@ -52,10 +52,13 @@ _forwarding_dirs: list[str] = [
     os.path.dirname(os.path.abspath(sqlalchemy.__file__)) + os.sep,
 ]
 
-# Keyed by id(code), the code object kept in the value to tell a reused id:
-# hashing a code object hashes its bytecode, every time.
-_kinds: dict[int, tuple[CodeType, int]] = {}
-_texts: dict[tuple[int, int], tuple[CodeType, str]] = {}
+# Keyed by id(code): hashing a code object hashes its bytecode, every time.
+# _seen keeps each classified code object alive, so its id is never reused
+# while it is a key (cleared together past _MAX_CODES).
+_kinds: dict[int, int] = {}
+_seen: list[CodeType] = []
+_MAX_CODES = 20_000
+_texts: dict[tuple[int, int], str] = {}
 _paths: dict[str, str] = {}
 #: Bound for the per-line cache (one entry per distinct call site).
 _MAX_TEXTS = 4096
@@ -71,6 +74,8 @@ def forward_from(path: str) -> None:
     else:
         _forwarding_files.add(path)
     _kinds.clear()
+    _texts.clear()
+    _seen.clear()
 
 
 def relative_path(filename: str) -> str:
@@ -100,7 +105,12 @@ def _kind(code: CodeType) -> int:
         kind = _FORWARD
     else:
         kind = _SITE
-    _kinds[id(code)] = (code, kind)
+    if len(_seen) >= _MAX_CODES:
+        _kinds.clear()
+        _texts.clear()
+        _seen.clear()
+    _seen.append(code)
+    _kinds[id(code)] = kind
     return kind
 
 
@@ -115,18 +125,18 @@ def call_site(depth: int = 1) -> tuple[str, str]:
     kinds = _kinds
     while frame is not None:
         code = frame.f_code
-        hit = kinds.get(id(code))
-        kind = hit[1] if hit is not None and hit[0] is code else _kind(code)
+        kind = kinds.get(id(code))
+        if kind is None:
+            kind = _kind(code)
         if kind == _SITE:
             line = frame.f_lineno
-            known = _texts.get((id(code), line))
-            if known is not None and known[0] is code:
-                return known[1], via
-            if len(_texts) >= _MAX_TEXTS:
-                _texts.clear()
-            qual = getattr(code, "co_qualname", code.co_name)
-            text = f"{qual} ({relative_path(code.co_filename)}:{line})"
-            _texts[(id(code), line)] = (code, text)
+            text = _texts.get((id(code), line))
+            if text is None:
+                if len(_texts) >= _MAX_TEXTS:
+                    _texts.clear()
+                qual = getattr(code, "co_qualname", code.co_name)
+                text = f"{qual} ({relative_path(code.co_filename)}:{line})"
+                _texts[(id(code), line)] = text
             return text, via
         if leaving:
             if kind == _MACHINERY:

@@ -14,15 +14,13 @@ import threading
 import time
 import traceback
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
-from decimal import Decimal
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from storeapp.domain.dispatch.callsite import call_site
 from storeapp.domain.dispatch.names import describe_exc, module_of, qualname, safe_repr
+from storeapp.domain.dispatch.records import ReceiverCall, ReceiverStatus, SendRecord, snapshot
 
 if TYPE_CHECKING:
     from storeapp.domain.dispatch.signal import Signal
@@ -61,180 +59,6 @@ def set_observer(new: Any) -> None:
 
 def get_observer() -> Any:
     return observer
-
-
-class ReceiverStatus(StrEnum):
-    """What became of one receiver in one send."""
-
-    OK = "ok"
-    ERROR = "error"
-    DEFERRED = "deferred"
-    RAN_AFTER_COMMIT = "ran after commit"
-    FAILED_AFTER_COMMIT = "failed after commit"
-    DROPPED = "dropped by rollback"
-    SKIPPED_MUTED = "skipped: signal muted"
-    SKIPPED_SENDER = "skipped: sender filter"
-    SKIPPED_PLUGIN_DISABLED = "skipped: plugin disabled"
-    SKIPPED_PLUGIN_FAILED = "skipped: plugin failed"
-
-    @property
-    def failed(self) -> bool:
-        return self in (ReceiverStatus.ERROR, ReceiverStatus.FAILED_AFTER_COMMIT)
-
-    @property
-    def ran(self) -> bool:
-        return self in (ReceiverStatus.OK, ReceiverStatus.RAN_AFTER_COMMIT)
-
-    @property
-    def skipped(self) -> bool:
-        return self.value.startswith("skipped")
-
-
-@dataclass(slots=True, weakref_slot=True)
-class ReceiverCall:
-    """One receiver's part in one send (what the inspector shows)."""
-
-    receiver: str
-    module: str
-    status: ReceiverStatus
-    on_commit: bool = False
-    duration: float | None = None  # seconds
-    result: str | None = None
-    error: str | None = None
-    traceback: str | None = None
-    #: What the status refers to (the sender a sender filter wanted).
-    detail: str | None = None
-
-    @property
-    def label(self) -> str:
-        """The status as shown: "skipped: sender filter (User)"."""
-        return f"{self.status} ({self.detail})" if self.detail else str(self.status)
-
-
-#: Argument values kept as they are and formatted only when shown: immutable,
-#: so reading them later on another thread is safe. Anything else (a model
-#: instance) is formatted during the send, in the sender's thread.
-_PLAIN = frozenset({str, int, float, bool, type(None), Decimal, bytes})
-#: How long one argument's value is shown.
-ARG_LIMIT = 60
-
-
-class SendRecord:
-    """One send of one signal.
-
-    ``origin`` is where it was sent from: ``"Store.place_order
-    (storeapp/domain/store/orders.py:80)"`` (``""`` if unknown), ``via`` the
-    Signal method called (``"send"``, ``"send_robust"``). A send made while
-    another one was running in the same thread (by one of its receivers, or
-    ``receiver_failed`` by the send loop) has that send's seq as ``parent``,
-    its ``depth`` (0 for a send of its own), and in ``within`` the receiver
-    that was running (None if none was: the loop itself sent it).
-
-    ``kwargs`` is the arguments as text (``order=<Order id=1 ...>``). The
-    record keeps a snapshot of them and formats it the first time
-    ``kwargs`` is read (on the GUI thread, usually); plain values (numbers,
-    strings, None) are kept as they are, anything else as its repr, taken
-    during the send. A string passed as ``kwargs`` is kept as it is.
-    """
-
-    __slots__ = (
-        "seq",
-        "time",
-        "signal",
-        "sender",
-        "_kwargs",
-        "robust",
-        "thread",
-        "calls",
-        "muted",
-        "origin",
-        "via",
-        "parent",
-        "depth",
-        "within",
-        "__weakref__",
-    )
-
-    def __init__(
-        self,
-        seq: int,
-        time: float,
-        signal: str,
-        sender: str,
-        kwargs: str | Mapping[str, Any],
-        robust: bool,
-        thread: str,
-        calls: list[ReceiverCall] | None = None,
-        muted: bool = False,
-        origin: str = "",
-        via: str = "",
-        parent: int | None = None,
-        depth: int = 0,
-        within: str | None = None,
-    ) -> None:
-        self.seq = seq
-        self.time = time
-        self.signal = signal
-        self.sender = sender
-        self._kwargs = kwargs
-        self.robust = robust
-        self.thread = thread
-        self.calls: list[ReceiverCall] = [] if calls is None else calls
-        self.muted = muted
-        self.origin = origin
-        self.via = via
-        self.parent = parent
-        self.depth = depth
-        self.within = within
-
-    @property
-    def kwargs(self) -> str:
-        """The arguments as text: ``order=<Order id=1 status=placed>, n=2``."""
-        value = self._kwargs
-        if isinstance(value, str):
-            return value
-        text = ", ".join(
-            f"{k}={v if type(v) is _Shown else safe_repr(v, ARG_LIMIT)}" for k, v in value.items()
-        )
-        self._kwargs = text  # one str replaces another reference: safe on any thread
-        return text
-
-    @property
-    def failed(self) -> bool:
-        return any(c.error is not None for c in self.calls)
-
-    @property
-    def call_site(self) -> str:
-        """``origin via send_robust`` (what the timeline shows), or ``""``."""
-        if not self.origin:
-            return ""
-        return f"{self.origin} via {self.via}" if self.via else self.origin
-
-    def __repr__(self) -> str:
-        return (
-            f"<SendRecord #{self.seq} {self.signal} from {self.sender}"
-            f"{f' at {self.origin}' if self.origin else ''}"
-            f"{f' in #{self.parent}' if self.parent is not None else ''}>"
-        )
-
-
-class _Shown(str):
-    """An argument's repr, taken during the send (shown as it is)."""
-
-    __slots__ = ()
-
-
-def _snapshot(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """What a record keeps of a send's arguments: ``kwargs`` itself if all
-    its values are plain (the send's own dict, which nobody changes), else a
-    copy with the others replaced by their repr, taken now."""
-    snap = kwargs
-    for key, value in kwargs.items():
-        if value.__class__ not in _PLAIN:
-            if snap is kwargs:
-                snap = dict(kwargs)
-            snap[key] = _Shown(safe_repr(value, ARG_LIMIT))
-    return snap
 
 
 class _Open:
@@ -280,7 +104,7 @@ def observed_send(
         time.time(),
         signal.name,
         _sender_name(sender),
-        _snapshot(kwargs),
+        snapshot(kwargs),
         robust,
         thread,
         None,
@@ -288,8 +112,6 @@ def observed_send(
         origin,
         via or ("send_robust" if robust else "send"),
     )
-    live = [] if muted else list(signal.live_receivers(sender))
-    log = SendLog(record, live)
     if outer is None or outer.closed:
         family = [record]
     else:
@@ -299,18 +121,25 @@ def observed_send(
         record.within = running.receiver if running is not None else None
         family = outer.family
         family.append(record)
-    token = _open.set(_Open(record, log, family))
     try:
+        live = [] if muted else list(signal.live_receivers(sender))
         if live:
-            responses = signal.deliver(sender, kwargs, robust, log)
-            log.settle()
+            # Only a send with receivers can have sends made inside it.
+            log = SendLog(record, live)
+            opened = _Open(record, log, family)
+            token = _open.set(opened)
+            try:
+                responses = signal.deliver(sender, kwargs, robust, log)
+                log.settle()
+            finally:
+                _open.reset(token)
+                opened.closed = True  # a task it started that sends later starts a family
+                log.entries = []  # its probes refer back to it: break the cycle now
         else:
             responses = []
         if muted or signal.filters_senders():
             _add_skipped(signal, sender, record, live)
     finally:
-        _open.reset(token)
-        log.entries = []  # its probes refer back to it: break the cycle now
         if family[0] is record:
             _deliver(watching, family)
     return responses

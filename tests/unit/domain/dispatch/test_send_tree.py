@@ -200,6 +200,35 @@ def test_arguments_are_kept_as_they_were_during_the_send_and_formatted_when_read
     assert SendRecord(1, 0.0, "s", "x", "given=1", True, "t").kwargs == "given=1"
 
 
+def test_a_model_instance_shows_as_its_own_repr_of_the_values_it_had_during_the_send(
+    observer: Observer,
+) -> None:
+    from storeapp.domain.models import OrderItem
+
+    signal = Signal(name="post_save")
+    item = OrderItem(product_id=3, quantity=2, unit_price=Decimal("4.50"))
+    then = repr(item)
+    signal.send(OrderItem, instance=item, created=True)
+    item.quantity = 7  # the instance changes after the send
+
+    record = observer.records[0]
+    assert "instance" in record._kwargs and record._kwargs["instance"] is not item
+    assert record.kwargs == f"instance={then}, created=True"
+
+
+def test_only_the_columns_a_models_repr_shows_are_kept(observer: Observer) -> None:
+    from storeapp.domain.models import User
+
+    signal = Signal(name="pre_save")
+    user = User(id=4, username="ada", email="ada@example.com", password_hash="pbkdf2$secret")
+    signal.send(User, instance=user)
+
+    kept = observer.records[0]._kwargs["instance"]
+    assert sorted(kept.values) == ["id", "username"]  # what User.__repr__ reads
+    assert "secret" not in repr(vars(kept) if hasattr(kept, "__dict__") else kept.values)
+    assert observer.records[0].kwargs == f"instance={user!r}"
+
+
 def test_skipped_receivers_follow_connections_made_for_other_senders(
     observer: Observer,
 ) -> None:
