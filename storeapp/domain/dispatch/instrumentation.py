@@ -15,11 +15,12 @@ import time
 import traceback
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from enum import StrEnum
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
+from storeapp.domain.dispatch.callsite import call_site
 from storeapp.domain.dispatch.names import describe_exc, module_of, qualname, safe_repr
+from storeapp.domain.dispatch.records import ReceiverCall, ReceiverStatus, SendRecord, snapshot
 
 if TYPE_CHECKING:
     from storeapp.domain.dispatch.signal import Signal
@@ -60,104 +61,104 @@ def get_observer() -> Any:
     return observer
 
 
-class ReceiverStatus(StrEnum):
-    """What became of one receiver in one send."""
+class _Open:
+    """A send in progress in this thread (or task): what a send made
+    inside it needs to name it as its parent."""
 
-    OK = "ok"
-    ERROR = "error"
-    DEFERRED = "deferred"
-    RAN_AFTER_COMMIT = "ran after commit"
-    FAILED_AFTER_COMMIT = "failed after commit"
-    DROPPED = "dropped by rollback"
-    SKIPPED_MUTED = "skipped: signal muted"
-    SKIPPED_SENDER = "skipped: sender filter"
-    SKIPPED_PLUGIN_DISABLED = "skipped: plugin disabled"
-    SKIPPED_PLUGIN_FAILED = "skipped: plugin failed"
+    __slots__ = ("record", "log", "family", "closed")
 
-    @property
-    def failed(self) -> bool:
-        return self in (ReceiverStatus.ERROR, ReceiverStatus.FAILED_AFTER_COMMIT)
-
-    @property
-    def ran(self) -> bool:
-        return self in (ReceiverStatus.OK, ReceiverStatus.RAN_AFTER_COMMIT)
-
-    @property
-    def skipped(self) -> bool:
-        return self.value.startswith("skipped")
+    def __init__(self, record: SendRecord, log: SendLog, family: list[SendRecord]) -> None:
+        self.record = record
+        self.log = log
+        #: The outermost send's record and every send made inside it, in the
+        #: order they began (parents before their children).
+        self.family = family
+        self.closed = False
 
 
-@dataclass(slots=True, weakref_slot=True)
-class ReceiverCall:
-    """One receiver's part in one send (what the inspector shows)."""
-
-    receiver: str
-    module: str
-    status: ReceiverStatus
-    on_commit: bool = False
-    duration: float | None = None  # seconds
-    result: str | None = None
-    error: str | None = None
-    traceback: str | None = None
-    #: What the status refers to (the sender a sender filter wanted).
-    detail: str | None = None
-
-    @property
-    def label(self) -> str:
-        """The status as shown: "skipped: sender filter (User)"."""
-        return f"{self.status} ({self.detail})" if self.detail else str(self.status)
-
-
-@dataclass(slots=True, weakref_slot=True)
-class SendRecord:
-    """One send of one signal."""
-
-    seq: int
-    time: float
-    signal: str
-    sender: str
-    kwargs: str
-    robust: bool
-    thread: str
-    calls: list[ReceiverCall] = field(default_factory=list)
-    muted: bool = False
-
-    @property
-    def failed(self) -> bool:
-        return any(c.error is not None for c in self.calls)
-
-
+#: The innermost send in progress in this thread or task.
+_open: ContextVar[_Open | None] = ContextVar("storeapp_open_send", default=None)
 _seq = itertools.count(1)
+_thread = threading.local()
 
 
 def observed_send(
     signal: Signal, sender: Any, kwargs: dict[str, Any], robust: bool
 ) -> list[tuple[Any, Any]]:
-    """``signal.send``/``send_robust`` while an observer is attached."""
+    """``signal.send``/``send_robust`` while an observer is attached.
+
+    The record gets its seq when the send begins. A send made inside
+    another (by a receiver) joins the outermost send's family; the family
+    goes to the observer, parents first, when the outermost send ends.
+    """
     watching = observer
-    record = SendRecord(
-        seq=next(_seq),
-        time=time.time(),
-        signal=signal.name,
-        sender=_sender_name(sender),
-        kwargs=", ".join(f"{k}={safe_repr(v, 60)}" for k, v in kwargs.items()),
-        robust=robust,
-        thread=threading.current_thread().name,
-        muted=signal.is_muted,
-    )
-    live = [] if signal.is_muted else list(signal.live_receivers(sender))
-    log = SendLog(record, live)
+    outer = _open.get()
+    origin, via = call_site()
     try:
-        responses = signal.deliver(sender, kwargs, robust, log)
-        log.settle()
-        _add_skipped(signal, sender, record, live)
+        thread = _thread.name
+    except AttributeError:
+        thread = _thread.name = threading.current_thread().name
+    muted = signal.is_muted
+    record = SendRecord(
+        next(_seq),
+        time.time(),
+        signal.name,
+        _sender_name(sender),
+        snapshot(kwargs),
+        robust,
+        thread,
+        None,
+        muted,
+        origin,
+        via or ("send_robust" if robust else "send"),
+    )
+    if outer is None or outer.closed:
+        family = [record]
+    else:
+        record.parent = outer.record.seq
+        record.depth = outer.record.depth + 1
+        running = outer.log._call
+        record.within = running.receiver if running is not None else None
+        family = outer.family
+        family.append(record)
+    try:
+        live = [] if muted else list(signal.live_receivers(sender))
+        if live:
+            # Only a send with receivers can have sends made inside it.
+            log = SendLog(record, live)
+            opened = _Open(record, log, family)
+            token = _open.set(opened)
+            try:
+                responses = signal.deliver(sender, kwargs, robust, log)
+                log.settle()
+            finally:
+                _open.reset(token)
+                opened.closed = True  # a task it started that sends later starts a family
+                log.entries = []  # its probes refer back to it: break the cycle now
+        else:
+            responses = []
+        if muted or signal.filters_senders():
+            _add_skipped(signal, sender, record, live)
     finally:
-        log.entries = []  # its probes refer back to it: break the cycle now
-        try:
-            watching.sent(record)
-        except Exception:  # the inspector must never break a send
-            logger.exception("Signal observer failed")
+        if family[0] is record:
+            _deliver(watching, family)
     return responses
+
+
+def _deliver(watching: Any, family: list[SendRecord]) -> None:
+    """Hand the observer an outermost send and the sends made inside it."""
+    try:
+        if len(family) == 1:
+            watching.sent(family[0])
+        else:
+            sent_all = getattr(watching, "sent_all", None)
+            if sent_all is not None:
+                sent_all(family)
+            else:
+                for record in family:
+                    watching.sent(record)
+    except Exception:  # the inspector must never break a send
+        logger.exception("Signal observer failed")
 
 
 class SendLog:
@@ -203,7 +204,8 @@ class SendLog:
         call = self._call
         if call is not None:
             call.duration = time.perf_counter() - self._start
-            call.result = safe_repr(self.responses[-1][1])
+            response = self.responses[-1][1]
+            call.result = "None" if response is None else safe_repr(response)
             self._call = None
 
     def failed(self, err: Exception) -> None:
@@ -264,9 +266,23 @@ class AfterCommit:
 
 
 def _add_skipped(signal: Signal, sender: Any, record: SendRecord, live: list[Any]) -> None:
-    if not signal.is_muted and not signal.filters_senders():
-        return  # no receiver filters on a sender: nothing can have been skipped
+    """The receivers a muted signal, or a sender filter, kept from being called.
+
+    Computed once per (signal, sender class) while the signal's connections
+    stay the same: Signal caches each sender's receivers and drops that
+    cache on every connect and disconnect, so the cached tuple being the same
+    object means nothing was (dis)connected since. The skipped calls never
+    change, so the records share them.
+    """
+    entries = _entries_of(signal, sender)
+    key = (id(signal), id(sender)) if entries is not None else None
+    if key is not None:
+        hit = _SKIPPED.get(key)
+        if hit is not None and hit[0] is entries and hit[1] is signal:
+            record.calls.extend(hit[2])
+            return
     called = {id(fn) for fn, _ in live}
+    calls = []
     for info in signal.receivers_info():
         detail = None
         if signal.is_muted:
@@ -277,9 +293,28 @@ def _add_skipped(signal: Signal, sender: Any, record: SendRecord, live: list[Any
             reason, detail = ReceiverStatus.SKIPPED_SENDER, _sender_name(info.sender)
         else:
             continue
-        record.calls.append(
+        calls.append(
             ReceiverCall(info.name, info.module, reason, on_commit=info.on_commit, detail=detail)
         )
+    record.calls.extend(calls)
+    if key is not None:
+        if len(_SKIPPED) >= 1024:
+            _SKIPPED.clear()
+        _SKIPPED[key] = (entries, signal, tuple(calls))
+
+
+#: (id(signal), id(sender)) -> (the signal's cached entries for the sender,
+#: the signal, the skipped calls): see _add_skipped.
+_SKIPPED: dict[tuple[int, int], tuple[Any, Any, tuple[ReceiverCall, ...]]] = {}
+
+
+def _entries_of(signal: Signal, sender: Any) -> Any:
+    """The signal's cached receiver tuple for ``sender`` (a class or None),
+    or None if it has no such cache (then nothing is cached here)."""
+    if not (sender is None or isinstance(sender, type)) or signal.is_muted:
+        return None
+    entries = getattr(signal, "_entries", None)
+    return entries(sender) if entries is not None else None
 
 
 def _sender_name(sender: Any) -> str:
@@ -290,8 +325,10 @@ def _sender_name(sender: Any) -> str:
     return safe_repr(sender, 60)
 
 
-# Weak keys: caching a name must not keep a weakly connected receiver alive.
-_NAMES: weakref.WeakKeyDictionary[Any, tuple[str, str]] = weakref.WeakKeyDictionary()
+# id(function) -> (weak reference to it, qualified name, module). Weak: caching
+# a name must not keep a weakly connected receiver alive; the reference
+# tells a live entry from one whose function died and whose id was reused.
+_NAMES: dict[int, tuple[Any, str, str]] = {}
 
 
 def _names(fn: Any) -> tuple[str, str]:
@@ -299,12 +336,12 @@ def _names(fn: Any) -> tuple[str, str]:
     the inspector's ring buffer then shares the strings instead of holding
     10,000 copies."""
     target = getattr(fn, "__func__", fn)
+    hit = _NAMES.get(id(target))
+    if hit is not None and hit[0]() is target:
+        return hit[1], hit[2]
+    name, module = qualname(fn), module_of(fn)
     try:
-        return _NAMES[target]
-    except (KeyError, TypeError):
-        names = (qualname(fn), module_of(fn))
-        try:
-            _NAMES[target] = names
-        except TypeError:  # not weakly referenceable, or unhashable
-            pass
-        return names
+        _NAMES[id(target)] = (weakref.ref(target), name, module)
+    except TypeError:  # not weakly referenceable: named again each time
+        pass
+    return name, module

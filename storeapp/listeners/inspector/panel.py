@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from PySide6.QtCore import QModelIndex, QSignalBlocker, Qt
+from PySide6.QtCore import QModelIndex, QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,10 +31,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from storeapp.domain.dispatch import SendRecord
 from storeapp.listeners.api import PluginHost
 from storeapp.listeners.inspector.recorder import format_ms, format_time, outcome, total_duration
 from storeapp.listeners.inspector.timeline import TimelineModel
 from storeapp.listeners.inspector.wiring import Wiring, WiringModel
+from storeapp.listeners.inspector.wiring_tab import WiringTab
 
 __all__ = ["InspectorActions", "InspectorPanel"]
 
@@ -116,7 +118,7 @@ class InspectorPanel(QWidget):
         )
         header = self.view.header()
         header.setStretchLastSection(True)
-        for column, width in ((0, 130), (1, 300), (2, 110), (3, 90), (4, 160)):
+        for column, width in ((0, 130), (1, 300), (2, 110), (3, 90), (4, 160), (5, 300)):
             header.resizeSection(column, width)
         self.details = QPlainTextEdit(timeline)
         self.details.setObjectName("inspectorTraceback")
@@ -149,39 +151,29 @@ class InspectorPanel(QWidget):
         self.tabs.addTab(timeline, "Timeline")
 
         # -- the wiring tab
-        wiring_tab = QWidget(self.tabs)
-        self.wiring_summary = QLabel(wiring_tab)
-        self.wiring_summary.setObjectName("inspectorWiringSummary")
-        self.refresh_button = QPushButton("Refresh", wiring_tab)
-        self.refresh_button.setObjectName("inspectorWiringRefresh")
-        self.wiring_view = QTreeView(wiring_tab)
-        self.wiring_view.setObjectName("inspectorWiring")
-        self.wiring_view.setModel(wiring)
-        self.wiring_view.setAlternatingRowColors(True)
-        self.wiring_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.wiring_view.header().setStretchLastSection(True)
-        self.wiring_view.header().resizeSection(0, 400)
-        top = QHBoxLayout()
-        top.addWidget(self.wiring_summary)
-        top.addStretch(1)
-        top.addWidget(self.refresh_button)
-        layout = QVBoxLayout(wiring_tab)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(top)
-        layout.addWidget(self.wiring_view)
-        self.tabs.addTab(wiring_tab, "Wiring")
+        self.wiring_tab = WiringTab(wiring, self.tabs)
+        self.wiring_view = self.wiring_tab.view
+        self.wiring_summary = self.wiring_tab.summary
+        self.refresh_button = self.wiring_tab.refresh_button
+        self.tabs.addTab(self.wiring_tab, "Wiring")
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self.tabs)
 
         # Follow the newest send while the view is scrolled to the bottom.
-        self._at_bottom = True
-        model.rowsAboutToBeInserted.connect(self._remember_scroll)
-        model.rowsInserted.connect(self._follow)
+        #: The view stays at the newest end as sends arrive (False once the
+        #: user scrolled away; True again when they scroll back down).
+        self.following = True
+        scroll = self.view.verticalScrollBar()
+        scroll.rangeChanged.connect(self._range_changed)
+        scroll.actionTriggered.connect(self._user_scrolled)
+        model.rowsInserted.connect(self._rows_changed)
+        model.rowsRemoved.connect(self._rows_changed)
         model.rebuilt.connect(self.details.clear)
 
         self.view.expanded.connect(model.load_children)
+        self.view.expanded.connect(self._expanded)
         self.view.clicked.connect(self.show_details)
         self.view.activated.connect(self.show_details)  # double-click, Enter
         self.view.selectionModel().currentChanged.connect(self._current_changed)
@@ -227,22 +219,7 @@ class InspectorPanel(QWidget):
 
     def show_wiring(self, wiring: Wiring, plugin_of: Callable[[str], str]) -> None:
         """Show ``wiring``; signals the cashier collapsed stay collapsed."""
-        model, view = self.wiring_model, self.wiring_view
-        collapsed = {
-            model.item(row, 0).text()
-            for row in range(model.rowCount())
-            if model.item(row, 0).hasChildren() and not view.isExpanded(model.index(row, 0))
-        }
-        model.populate(wiring, plugin_of)
-        for row, (signal, _infos) in enumerate(wiring):
-            if signal.name not in collapsed:
-                view.expand(model.index(row, 0))
-        empty = sum(1 for _s, infos in wiring if not infos)
-        connections = sum(len(infos) for _s, infos in wiring)
-        self.wiring_summary.setText(
-            f"{len(wiring)} signals, {connections} connections"
-            + (f"; {empty} with no receivers" if empty else "")
-        )
+        self.wiring_tab.show_wiring(wiring, plugin_of)
 
     def show_paused(self, paused: bool) -> None:
         """The Pause button as ``paused`` says (without toggling it again)."""
@@ -258,6 +235,19 @@ class InspectorPanel(QWidget):
         if current.isValid():
             self.show_details(current)
 
+    def _expanded(self, index: QModelIndex) -> None:
+        """A send was expanded: it becomes the current row and its details show."""
+        if index.isValid() and not index.parent().isValid():
+            send = index.siblingAtColumn(0)
+            view = self.view
+            if view.currentIndex().siblingAtColumn(0) != send:
+                view.selectionModel().setCurrentIndex(
+                    send,
+                    view.selectionModel().SelectionFlag.ClearAndSelect
+                    | view.selectionModel().SelectionFlag.Rows,
+                )
+            self.show_details(send)
+
     def show_details(self, index: QModelIndex) -> None:
         """Show the send or receiver call at ``index`` (its traceback if it failed)."""
         record = self.model.record_at(index)
@@ -266,20 +256,7 @@ class InspectorPanel(QWidget):
             return
         call = self.model.call_at(index)
         if call is None:
-            lines = [
-                f"{format_time(record.time)}  {record.signal}  (#{record.seq})",
-                f"sender: {record.sender}",
-                f"arguments: {record.kwargs or '(none)'}",
-                f"thread: {record.thread}; {'send_robust' if record.robust else 'send'}",
-                f"outcome: {outcome(record)}; "
-                f"receivers took {format_ms(total_duration(record)) or '0'} ms",
-                "",
-            ]
-            lines += [
-                f"  {c.label:<30} {c.receiver}" + (f"  {c.error}" if c.error else "")
-                for c in list(record.calls)
-            ]
-            self.details.setPlainText("\n".join(lines))
+            self.details.setPlainText("\n".join(self._send_lines(record)))
             return
         plugin = self.plugin.plugin_of(call.module) or "(none)"
         lines = [
@@ -294,9 +271,48 @@ class InspectorPanel(QWidget):
             lines.append(f"result: {call.result}")
         if call.error is not None:
             lines.append(f"error: {call.error}")
+        made = [r for r in self._family(record) if r.within == call.receiver]
+        if made:
+            lines.append("sent while it ran:")
+            lines += [f"  #{r.seq} {r.signal} from {r.sender}" for r in made]
         if call.traceback:
             lines += ["", call.traceback.rstrip()]
         self.details.setPlainText("\n".join(lines))
+
+    def _family(self, record: SendRecord) -> list[SendRecord]:
+        """The shown sends made inside ``record``'s send, directly."""
+        row = self.model.row_of(record)
+        return [r for r in self.model.family_of(row) if r.parent == record.seq]
+
+    def _send_lines(self, record: SendRecord) -> list[str]:
+        lines = [
+            f"{format_time(record.time)}  {record.signal}  (#{record.seq})",
+            f"sent from: {record.origin or '(unknown)'} via {record.via or 'send'}",
+        ]
+        if record.parent is not None:
+            by = f"its receiver {record.within}" if record.within else "the send loop"
+            lines.append(f"inside: send #{record.parent}, by {by}")
+        lines += [
+            f"sender: {record.sender}",
+            f"arguments: {record.kwargs or '(none)'}",
+            f"thread: {record.thread}; {'send_robust' if record.robust else 'send'}",
+            f"outcome: {outcome(record)}; "
+            f"receivers took {format_ms(total_duration(record)) or '0'} ms",
+            "",
+        ]
+        lines += [
+            f"  {c.label:<30} {c.receiver}" + (f"  {c.error}" if c.error else "")
+            for c in list(record.calls)
+        ]
+        family = self._family(record)
+        if family:
+            lines += ["", "sends made inside it:"]
+            lines += [
+                f"  #{r.seq} {r.signal} from {r.sender}"
+                + (f" (by {r.within})" if r.within else " (by the send loop)")
+                for r in family
+            ]
+        return lines
 
     # -- export --------------------------------------------------------------------
 
@@ -319,11 +335,31 @@ class InspectorPanel(QWidget):
 
     # -- scrolling -----------------------------------------------------------------
 
-    def _remember_scroll(self, parent: QModelIndex, *_args: Any) -> None:
-        if not parent.isValid():
-            bar = self.view.verticalScrollBar()
-            self._at_bottom = bar.value() >= bar.maximum()
+    # The scroll bar's value alone cannot tell what the user wants: the tree
+    # view moves it itself as rows leave and when it lays rows out, later
+    # than they were inserted (the old "at the bottom before each insert"
+    # check lost the newest end in the middle of a rush, once the oldest rows
+    # started to leave). So only the user's own scrolling (wheel, drag,
+    # arrows, clicks on the bar: actionTriggered) decides whether the view
+    # follows, and every change of the rows or of the range puts a
+    # following view back at the newest end.
 
-    def _follow(self, parent: QModelIndex, *_args: Any) -> None:
-        if not parent.isValid() and self._at_bottom:
+    def _user_scrolled(self, _action: int) -> None:
+        # actionTriggered comes before the value changes: look after it.
+        QTimer.singleShot(0, self, self._note_position)
+
+    def _note_position(self) -> None:
+        bar = self.view.verticalScrollBar()
+        self.following = bar.value() >= bar.maximum()
+
+    def _range_changed(self, _minimum: int, maximum: int) -> None:
+        if self.following:
+            self.view.verticalScrollBar().setValue(maximum)
+
+    def _rows_changed(self, parent: QModelIndex, *_args: Any) -> None:
+        if not parent.isValid() and self.following:
+            QTimer.singleShot(0, self, self._stick)
+
+    def _stick(self) -> None:
+        if self.following:
             self.view.scrollToBottom()

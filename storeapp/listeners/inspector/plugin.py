@@ -87,6 +87,17 @@ class SendObserver:
         if self._buffer.push(record):
             self._wake()
 
+    def sent_all(self, records: list[SendRecord]) -> None:
+        """A send and the sends made inside it, parents first: queued together."""
+        for record in records:
+            skipped = self.skipped_by_signal.get(record.signal)
+            if skipped:
+                record.calls.extend(
+                    ReceiverCall(name, module, status) for name, module, status in skipped
+                )
+        if self._buffer.push_all(records):
+            self._wake()
+
     def updated(self, record: SendRecord) -> None:
         if self._buffer.touch(record.seq):
             self._wake()

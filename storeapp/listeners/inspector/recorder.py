@@ -89,11 +89,12 @@ class SendBuffer:
       :meth:`position` and friends.
 
     Each record gets an *arrival* number, in the order :meth:`push` saw them
-    (not its ``seq``: a send made by a receiver arrives before the send that
-    caused it). Arrivals in the ring are consecutive, so the ring is a window
-    ``[first, end)`` of arrivals. Memory is bounded: the ring and the pending
-    list each hold at most ``maxlen`` records, and the set of changed seqs is
-    replaced by an "everything changed" flag once it reaches ``maxlen``.
+    (a send and the sends made inside it arrive together, parents first, by
+    :meth:`push_all`; ``seq`` order differs across threads). Arrivals in the
+    ring are consecutive, so the ring is a window ``[first, end)`` of
+    arrivals. Memory is bounded: the ring and the pending list each hold at
+    most ``maxlen`` records, and the set of changed seqs is replaced by an
+    "everything changed" flag once it reaches ``maxlen``.
     """
 
     def __init__(self, maxlen: int = DEFAULT_MAX_SENDS) -> None:
@@ -123,6 +124,17 @@ class SendBuffer:
             idle = not self._pending and not self._touched and not self._touched_all
             self._pending.append((self._next_arrival, record))
             self._next_arrival += 1
+        return idle
+
+    def push_all(self, records: list[SendRecord]) -> bool:
+        """Queue ``records`` together (a send and those made inside it, in
+        causal order: no other thread's send comes between them); True if a
+        drain should be scheduled."""
+        with self._lock:
+            idle = not self._pending and not self._touched and not self._touched_all
+            arrival = self._next_arrival
+            self._pending.extend(zip(range(arrival, arrival + len(records)), records))
+            self._next_arrival = arrival + len(records)
         return idle
 
     def touch(self, seq: int) -> bool:
@@ -331,6 +343,11 @@ def record_to_dict(
         "kwargs": record.kwargs,
         "robust": record.robust,
         "thread": record.thread,
+        "origin": record.origin,
+        "via": record.via,
+        "parent": record.parent,
+        "depth": record.depth,
+        "within": record.within,
         "muted": record.muted,
         "outcome": outcome(record),
         "failed": record.failed,

@@ -1,5 +1,11 @@
 """The timeline: one row per send, with a child row per receiver call.
 
+Sends come in causal order: a send made inside another one (by one of its
+receivers, or ``receiver_failed`` by the send loop) follows it, indented
+under it with an arrow (``↳ post_save``) one step per level, and names the
+receiver that made it. The last column says where each send came from
+(``Store.place_order (storeapp/domain/store/orders.py:80) via send_robust``).
+
 Its cells live in C++ (:class:`TimelineModel` is a
 :class:`~storeapp.listeners.api.CellModel`), so laying out and painting
 never call into Python, where each call would wait for the GIL while a
@@ -122,8 +128,11 @@ class TimelineModel(CellModel):
         "Duration (ms)",
         "Outcome / status",
         "Arguments / result",
+        "Sent from",
     )
-    TIME, NAME, SOURCE, DURATION, STATUS, DETAILS = range(6)
+    TIME, NAME, SOURCE, DURATION, STATUS, DETAILS, ORIGIN = range(7)
+    #: A nested send's name is indented by this much a level, then the arrow.
+    INDENT, ARROW = "   ", "↳ "
 
     #: Emitted after :meth:`rebuild` replaced every row (the shown details are stale).
     rebuilt = QtSignal()
@@ -155,6 +164,34 @@ class TimelineModel(CellModel):
     def records(self) -> list[SendRecord]:
         """The sends shown, oldest first."""
         return [record for _a, record, _n in self._rows]
+
+    @classmethod
+    def send_name(cls, record: SendRecord) -> str:
+        """A send's name as its row shows it: indented under its parent."""
+        if not record.depth:
+            return record.signal
+        return f"{cls.INDENT * (record.depth - 1)}{cls.ARROW}{record.signal}"
+
+    def row_of(self, record: SendRecord) -> int:
+        """The top-level row that shows ``record`` (-1 if none)."""
+        for row in range(len(self._rows) - 1, -1, -1):
+            if self._rows[row][1] is record:
+                return row
+        return -1
+
+    def family_of(self, row: int) -> list[SendRecord]:
+        """The sends shown after top-level ``row`` that were made inside its
+        send (its children and theirs), in causal order."""
+        if not 0 <= row < len(self._rows):
+            return []
+        inside = {self._rows[row][1].seq}
+        found = []
+        for _arrival, record, _n in self._rows[row + 1 :]:
+            if record.parent not in inside:
+                break
+            inside.add(record.seq)
+            found.append(record)
+        return found
 
     def record_at(self, index: Index) -> SendRecord | None:
         """The send of a top-level or child index."""
@@ -332,22 +369,31 @@ class TimelineModel(CellModel):
     def _send_cells(self, record: SendRecord, rewrite: bool = False) -> list[dict[int, Any]]:
         kind, status = summarise(record)
         colours = _colour_roles(OUTCOME_COLOURS[kind], rewrite)
+        kwargs = record.kwargs
         texts = (
             format_time(record.time),
-            record.signal,
+            self.send_name(record),
             record.sender,
             format_ms(total_duration(record)),
             status,
-            record.kwargs,
+            kwargs,
+            record.call_site,
         )
         cells: list[dict[int, Any]] = [{**colours, Qt.ItemDataRole.DisplayRole: t} for t in texts]
         cells[self.TIME].update({STATUS_ROLE: status, SEQ_ROLE: record.seq, PLUGIN_ROLE: ""})
+        inside = (
+            ""
+            if record.parent is None
+            else f"\nsent inside #{record.parent}"
+            + (f" by its receiver {record.within}" if record.within else " by the send loop")
+        )
         cells[self.NAME][Qt.ItemDataRole.ToolTipRole] = (
             f"#{record.seq} {record.signal} from {record.sender}, thread "
-            f"{record.thread}, {'send_robust' if record.robust else 'send'}"
+            f"{record.thread}, {record.via or ('send_robust' if record.robust else 'send')}"
+            f"{inside}"
         )
         cells[self.DURATION][Qt.ItemDataRole.TextAlignmentRole] = RIGHT
-        cells[self.DETAILS][Qt.ItemDataRole.ToolTipRole] = record.kwargs
+        cells[self.DETAILS][Qt.ItemDataRole.ToolTipRole] = kwargs
         return cells
 
     def _call_cells(
@@ -362,7 +408,7 @@ class TimelineModel(CellModel):
             format_ms(call.duration),
             call.label,
             call.error if call.error is not None else (call.result or ""),
-        )
+        )  # no "Sent from" cell: a receiver row leaves it empty
         cells: list[dict[int, Any]] = [{**colours, Qt.ItemDataRole.DisplayRole: t} for t in texts]
         cells[self.TIME].update(
             {STATUS_ROLE: call.label, PLUGIN_ROLE: plugin, SEQ_ROLE: record.seq}

@@ -39,7 +39,12 @@ def sends(model: TimelineModel, signal: str | None = None) -> list[dict[str, Any
         parent = model.index(row, 0)
         model.load_children(parent)  # what expanding the send in the view does
         cells = [model.index(row, c).data() for c in range(model.columnCount())]
-        if signal is not None and cells[TimelineModel.NAME] != signal:
+        name = cells[TimelineModel.NAME]
+        depth = 0
+        if TimelineModel.ARROW in name:  # a send made inside the one above
+            indent, name = name.split(TimelineModel.ARROW, 1)
+            depth = 1 + len(indent) // len(TimelineModel.INDENT)
+        if signal is not None and name != signal:
             continue
         children = []
         for child in range(model.rowCount(parent)):
@@ -58,7 +63,9 @@ def sends(model: TimelineModel, signal: str | None = None) -> list[dict[str, Any
             {
                 "row": row,
                 "time": cells[TimelineModel.TIME],
-                "signal": cells[TimelineModel.NAME],
+                "signal": name,
+                "depth": depth,
+                "origin": cells[TimelineModel.ORIGIN],
                 "sender": cells[TimelineModel.SOURCE],
                 "duration": cells[TimelineModel.DURATION],
                 "outcome": cells[TimelineModel.STATUS],
@@ -92,7 +99,7 @@ def wiring(window: Any) -> dict[str, dict[str, Any]]:
         parent = model.index(row, 0)
         receivers = []
         for r in range(model.rowCount(parent)):
-            name, plugin, sender, ref, when, uid = (
+            name, plugin, sender, ref, when, uid, _kind, defined = (
                 model.index(r, c, parent).data() for c in range(model.columnCount())
             )
             receivers.append(
@@ -103,10 +110,13 @@ def wiring(window: Any) -> dict[str, dict[str, Any]]:
                     "ref": ref,
                     "when": when,
                     "uid": uid,
+                    "defined": defined,
                 }
             )
         out[parent.data()] = {
             "flag": model.index(row, 1).data(),
+            "kind": model.index(row, 6).data(),
+            "defined": model.index(row, 7).data(),
             "empty": bool(parent.data(NO_RECEIVERS_ROLE)),
             "foreground": parent.data(Qt.ItemDataRole.ForegroundRole),
             "receivers": receivers,

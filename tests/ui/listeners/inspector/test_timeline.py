@@ -357,7 +357,7 @@ def test_the_timeline_model_keeps_plain_values_in_cpp_cells(qtbot: Any) -> None:
         )
         == RIGHT
     )
-    assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(6)] == list(
+    assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(7)] == list(
         TimelineModel.COLUMNS
     )
 

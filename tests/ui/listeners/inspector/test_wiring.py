@@ -15,8 +15,14 @@ def audit(sender: Any, **kwargs: Any) -> None:
     """A receiver connected by the tests, outside any plugin."""
 
 
+AUDIT_LINE = audit.__code__.co_firstlineno
+
+
 def audit_rows(window: Any) -> list[dict[str, Any]]:
-    return [r for r in wiring(window)["post_save"]["receivers"] if r["uid"] == "test.audit"]
+    rows = [r for r in wiring(window)["post_save"]["receivers"] if r["uid"] == "test.audit"]
+    for row in rows:
+        assert row.pop("defined") == f"tests/ui/listeners/inspector/test_wiring.py:{AUDIT_LINE}"
+    return rows
 
 
 def test_the_wiring_view_lists_every_signal_with_its_receivers(qtbot: Any, window: Any) -> None:
@@ -35,6 +41,7 @@ def test_the_wiring_view_lists_every_signal_with_its_receivers(qtbot: Any, windo
     ]
 
     welcome = [r for r in view["user_registered"]["receivers"] if r["plugin"] == "email_log"]
+    assert welcome[0].pop("defined").startswith("storeapp/listeners/email_log/plugin.py:")
     assert welcome == [
         {
             "name": "storeapp.listeners.email_log.plugin.EmailLogPlugin._on_user_registered",
@@ -133,3 +140,81 @@ def test_the_wiring_view_follows_receivers_connected_outside_plugins(
     finally:
         post_save.disconnect(sender=Product, dispatch_uid="test.audit")
     qtbot.waitUntil(lambda: audit_rows(window) == [])
+
+
+def test_each_signal_says_built_in_or_custom_and_where_it_is_defined(
+    qtbot: Any, window: Any
+) -> None:
+    import ast
+    from pathlib import Path
+
+    import storeapp.domain.signals as module
+
+    qtbot.waitUntil(lambda: wiring_caught_up(window))
+    view = wiring(window)
+    kinds = {name: row["kind"] for name, row in view.items()}
+    assert kinds == {
+        "pre_save": "built-in",
+        "post_save": "built-in",
+        "pre_delete": "built-in",
+        "post_delete": "built-in",
+        "user_registered": "custom",
+        "order_created": "custom",
+        "order_cancelled": "custom",
+        "plugin_state_changed": "custom",
+        "receiver_failed": "custom",
+    }
+    # The line of each "name = Signal(...)" in signals.py, read here on our own.
+    source = Path(module.__file__).read_text(encoding="utf-8")
+    lines = {
+        node.targets[0].id: node.lineno
+        for node in ast.parse(source).body
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+    }
+    for name, row in view.items():
+        assert row["defined"] == f"storeapp/domain/signals.py:{lines[name]}", name
+    core = [
+        r
+        for r in view["post_save"]["receivers"]
+        if r["name"].endswith("create_customer_for_new_user")
+    ]
+    assert core[0]["defined"].startswith("storeapp/listeners/core.py:")
+
+
+def test_selecting_a_receiver_shows_its_source_with_its_file_and_line(
+    qtbot: Any, window: Any
+) -> None:
+    import inspect
+
+    from PySide6.QtWidgets import QPlainTextEdit, QTabWidget, QTreeView
+
+    from storeapp.listeners import core
+    from tests.ui.conftest import find
+
+    qtbot.waitUntil(lambda: wiring_caught_up(window))
+    find(window, QTabWidget, "inspectorTabs").setCurrentIndex(1)
+    view = find(window, QTreeView, "inspectorWiring")
+    model = view.model()
+    signal_row = next(r for r in range(model.rowCount()) if model.index(r, 0).data() == "post_save")
+    parent = model.index(signal_row, 0)
+    child = next(
+        r
+        for r in range(model.rowCount(parent))
+        if model.index(r, 0, parent).data().endswith("create_customer_for_new_user")
+    )
+    view.setCurrentIndex(model.index(child, 0, parent))
+    pane = find(window, QPlainTextEdit, "inspectorWiringSource")
+    text = pane.toPlainText()
+    line = inspect.getsourcelines(core.create_customer_for_new_user)[1]
+    assert f"storeapp/listeners/core.py:{line}" in text.splitlines()[0]
+    assert inspect.getsource(core.create_customer_for_new_user).strip() in text
+
+    view.setCurrentIndex(parent)  # a signal: its definition
+    assert "post_save = Signal(" in pane.toPlainText()
+    assert "storeapp/domain/signals.py:" in pane.toPlainText().splitlines()[0]
+
+    pane.clear()
+    view.setCurrentIndex(model.index(child, 0, parent))
+    pane.clear()
+    click(qtbot, window, "inspectorShowSource")
+    assert "def create_customer_for_new_user(" in pane.toPlainText()

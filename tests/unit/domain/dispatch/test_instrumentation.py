@@ -37,7 +37,8 @@ class RecordingObserver:
 
     @property
     def last(self) -> SendRecord:
-        return self.records[-1]
+        """The last send of its own (not one made inside another send)."""
+        return [r for r in self.records if r.parent is None][-1]
 
 
 @pytest.fixture

@@ -127,6 +127,27 @@ def test_a_record_sent_by_a_receiver_keeps_its_arrival_place_not_its_seq() -> No
     assert buffer.position(11) == 0 and buffer.position(10) == 1
 
 
+def test_a_family_pushed_together_stays_together_in_causal_order() -> None:
+    buffer = SendBuffer(10)
+    before, after = make_record("before"), make_record("after")
+    outer = make_record("order_created", seq=20)
+    inner = make_record("receiver_failed", seq=21)
+    inner.parent, inner.depth = 20, 1
+    assert buffer.push(before) is True
+    assert buffer.push_all([outer, inner]) is False  # a drain is already asked for
+    buffer.push(after)
+    drained = buffer.drain()
+    assert [r.signal for r in buffer.records()] == [
+        "before",
+        "order_created",
+        "receiver_failed",
+        "after",
+    ]
+    assert [a for a, _r in drained.added] == [0, 1, 2, 3]
+    assert buffer.position(21) == 2
+    assert buffer.push_all([make_record("x"), make_record("y")]) is True
+
+
 def test_touched_records_are_reported_once_and_only_while_kept() -> None:
     buffer = SendBuffer(3)
     records = fill(buffer, 3)
@@ -277,6 +298,17 @@ def test_a_record_becomes_json_with_its_calls() -> None:
     assert data["calls"][1]["traceback"].startswith("Traceback")
     assert data["calls"][0]["plugin"] == "plugin-of-m"
     assert data["calls"][0]["duration_ms"] == pytest.approx(0.5)
+    assert (data["origin"], data["via"], data["parent"], data["depth"]) == ("", "", None, 0)
+    record.origin, record.via, record.parent, record.depth = "f (a.py:1)", "send", 3, 1
+    record.within = "m.receiver"
+    data = record_to_dict(record)
+    assert (data["origin"], data["via"], data["parent"], data["depth"], data["within"]) == (
+        "f (a.py:1)",
+        "send",
+        3,
+        1,
+        "m.receiver",
+    )
 
 
 def test_evicted_records_are_garbage() -> None:
