@@ -49,6 +49,7 @@ CHECKOUT_SENDS = [
     ("post_delete", "CartItem", 1),
     "DELETE carts",
     ("post_delete", "Cart"),
+    "INSERT events",  # the event log's row, in the same transaction
 ]
 
 
