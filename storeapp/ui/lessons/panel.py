@@ -425,7 +425,10 @@ class LessonsPanel(QWidget):
         elif "send" in message:
             send = message["send"]
             who = (
-                ", ".join(f"{c['receiver']}: {c['status']}" for c in send.get("calls", ()))
+                ", ".join(
+                    f"{c['receiver'].rsplit('.', 1)[-1]}: {c['status']}"
+                    for c in send.get("calls", ())
+                )
                 or "no receiver"
             )
             till = f"[{message['till']}] " if message.get("till") else ""
