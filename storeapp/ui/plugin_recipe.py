@@ -35,7 +35,9 @@ class ShoutPlugin(ListenerPlugin):
     def on_order(self, sender, order, **kwargs):
         # Runs in the thread that placed the order. To touch a widget, hop
         # to the GUI thread: self.host.call_in_gui(fn) or
-        # self.host.coalesce("shout", fn).
+        # self.host.coalesce("shout", fn) (merged, at most ~20 times a second).
+        # A refresh that reads the database:
+        # self.host.coalesce_load("shout", load, apply) reads off the GUI thread.
         print(f"ORDER #{order.id} FOR {order.customer.user.username.upper()}")
 """
 

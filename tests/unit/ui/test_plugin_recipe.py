@@ -80,3 +80,15 @@ def test_the_recipe_says_no_order_code_changes_and_renders_every_step() -> None:
         assert heading in html
     assert "self.connect(order_created, self.on_order, on_commit=True)" in html
     assert "[project.entry-points.&quot;storeapp.listeners&quot;]" in html
+
+
+def test_the_readme_shows_the_same_recipe_as_the_plugins_dialog():
+    """One recipe: the README's "Writing one" and the dialog's tab cannot drift apart."""
+    from pathlib import Path
+
+    from storeapp.ui.plugin_recipe import PLUGIN_CODE, PYPROJECT_ENTRY
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+
+    assert f"```python\n{PLUGIN_CODE}```" in readme
+    assert f"```toml\n{PYPROJECT_ENTRY}```" in readme
