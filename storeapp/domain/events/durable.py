@@ -206,6 +206,8 @@ class DurableWorker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        #: True once this worker has claimed a receiver (release_all has work).
+        self._claimed = False
 
     # -- the thread ---------------------------------------------------------------------
 
@@ -246,10 +248,32 @@ class DurableWorker:
         for durable in self.receivers.receivers():
             if self._stop.is_set():
                 break
-            if self._claim(durable.name):
+            # Read first: a claim is a write transaction, which on SQLite
+            # would take the lock from the tills every pass for nothing.
+            if self._has_work(durable) and self._claim(durable.name):
                 ran |= self._retry_requested(durable)
                 ran |= self._deliver(durable)
         return ran
+
+    def _has_work(self, durable: Durable) -> bool:
+        """Something is due: an event after the cursor (not backing off), or
+        a dead one someone asked to retry."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(progress.c.cursor, progress.c.next_try).where(
+                    progress.c.receiver == durable.name
+                )
+            ).first()
+            cursor, next_try = (0, None) if row is None else (row.cursor, row.next_try)
+            if conn.execute(
+                select(dead.c.event_id)
+                .where(dead.c.receiver == durable.name, dead.c.retry == 1)
+                .limit(1)
+            ).first():
+                return True
+            if next_try is not None and next_try > self.clock():
+                return False
+            return bool(read_events(conn, durable.signal, cursor, 1))
 
     def _claim(self, name: str) -> bool:
         """Take (or keep) the receiver's lease; False if another worker has it."""
@@ -266,6 +290,7 @@ class DurableWorker:
                         lease_until=now + self.lease,
                     )
                 )
+                self._claimed = True
                 return True
             free = (
                 row.owner in (None, self.owner)
@@ -282,10 +307,13 @@ class DurableWorker:
                 )
                 .values(owner=self.owner, lease_until=now + self.lease)
             ).rowcount
+            self._claimed = self._claimed or bool(taken)
             return bool(taken)
 
     def release_all(self) -> None:
         """Give up this worker's claims (a clean stop: others may go on at once)."""
+        if not self._claimed:
+            return  # it never claimed anything: no write on the way out
         try:
             with self.write_engine.begin() as conn:
                 conn.execute(

@@ -230,3 +230,15 @@ def test_the_thread_delivers_soon_after_a_wake_and_stops_cleanly(store, receiver
 def test_a_durable_receiver_needs_a_stable_name(receivers):
     with pytest.raises(ValueError, match="stable name"):
         receivers.connect("order_created", Recorder(), "")
+
+
+def test_an_idle_worker_writes_nothing(store, receivers):
+    """With nothing due, a pass only reads: no claim takes the tills' write lock."""
+    receivers.connect("order_created", Recorder(), "test.orders")
+    append(store, "user_registered", user_id=1)  # not its signal
+    w = worker(store, receivers)
+
+    assert not w.run_once()
+    w.stop()
+
+    assert progress_of(store.engine, "test.orders") is None
