@@ -10,32 +10,31 @@ have seen (sends and their receivers) and, for a sandbox, what it found
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from storeapp.domain.dispatch import ReceiverStatus, SendRecord, Signal
+from storeapp.domain.dispatch import ReceiverStatus, Signal
 from storeapp.domain.signals import order_created, post_save
 from storeapp.domain.store.orders import OrderServices
 from storeapp.domain.store.users import UserServices
 from storeapp.ui.lessons import sandbox, source
+from storeapp.ui.lessons.checks import (
+    Check,
+    Evidence,
+    fact,
+    failed,
+    is_status,
+    ran,
+    sent,
+    sent_unheard,
+)
 from storeapp.ui.lessons.source import Snippet
 
 #: Live actions (the panel runs them through the window).
 REGISTER_CUSTOMER = "register a customer"
 PLACE_ORDER = "place an order"
 REPLUG_ANALYTICS = "switch analytics on and place an order"
-
-
-@dataclass
-class Evidence:
-    """What a check looks at: the sends seen, and a sandbox's facts."""
-
-    sends: Sequence[SendRecord] = ()
-    facts: dict[str, Any] = field(default_factory=dict)
-
-
-Check = Callable[[Evidence], bool]
 
 
 @dataclass(frozen=True)
@@ -65,78 +64,6 @@ class Lesson:
 
     def passed(self, evidence: Evidence) -> list[bool]:
         return [step.done(evidence) for step in self.steps]
-
-
-# -- what a check looks for ------------------------------------------------------------
-
-
-def sent(
-    signal: str,
-    *,
-    sender: str | None = None,
-    kwargs_has: str = "",
-    origin_has: str = "",
-    receiver: str = "",
-    module: str = "",
-    not_module: str = "",
-    status: Callable[[ReceiverStatus], bool] | None = None,
-) -> Check:
-    """Some send of ``signal`` matched; with ``receiver``/``module``/``status``
-    one of its receivers must match too."""
-    wants_call = bool(receiver or module or status)
-
-    def check(evidence: Evidence) -> bool:
-        for record in evidence.sends:
-            if record.signal != signal or (sender is not None and record.sender != sender):
-                continue
-            if kwargs_has not in record.kwargs:
-                continue
-            if origin_has and origin_has not in str(getattr(record, "origin", "") or ""):
-                continue
-            if not wants_call:
-                return True
-            for call in record.calls:
-                if receiver and not call.receiver.endswith(receiver):
-                    continue
-                if module and not call.module.startswith(module):
-                    continue
-                if not_module and call.module.startswith(not_module):
-                    continue
-                if status is None or status(ReceiverStatus(call.status)):
-                    return True
-        return False
-
-    return check
-
-
-def sent_unheard(signal: str, sender: str, kwargs_has: str, receiver: str) -> Check:
-    """A send of ``signal`` reached no receiver named ``receiver``."""
-
-    def check(evidence: Evidence) -> bool:
-        return any(
-            r.signal == signal
-            and r.sender == sender
-            and kwargs_has in r.kwargs
-            and not any(c.receiver.endswith(receiver) for c in r.calls)
-            for r in evidence.sends
-        )
-
-    return check
-
-
-def fact(name: str, test: Callable[[Any], bool]) -> Check:
-    def check(evidence: Evidence) -> bool:
-        return name in evidence.facts and bool(test(evidence.facts[name]))
-
-    return check
-
-
-def ran(status: ReceiverStatus) -> bool:
-    return status.ran
-
-
-def failed(status: ReceiverStatus) -> bool:
-    return status.failed
 
 
 # -- the code each lesson shows --------------------------------------------------------
@@ -240,7 +167,7 @@ LESSONS: tuple[Lesson, ...] = (
                 sent(
                     "order_created",
                     module="storeapp.listeners.",
-                    status=lambda s: s is ReceiverStatus.RAN_AFTER_COMMIT,
+                    status=is_status(ReceiverStatus.RAN_AFTER_COMMIT),
                 ),
             ),
         ),
@@ -343,7 +270,7 @@ LESSONS: tuple[Lesson, ...] = (
                 sent(
                     "order_created",
                     receiver="after_commit",
-                    status=lambda s: s is ReceiverStatus.DROPPED,
+                    status=is_status(ReceiverStatus.DROPPED),
                 ),
             ),
             Step("the order is gone", fact("orders_after_rollback", lambda v: v == 0)),
@@ -352,7 +279,7 @@ LESSONS: tuple[Lesson, ...] = (
                 sent(
                     "order_created",
                     receiver="after_commit",
-                    status=lambda s: s is ReceiverStatus.RAN_AFTER_COMMIT,
+                    status=is_status(ReceiverStatus.RAN_AFTER_COMMIT),
                 ),
             ),
         ),
@@ -377,7 +304,7 @@ LESSONS: tuple[Lesson, ...] = (
                 sent(
                     "order_created",
                     module="storeapp.listeners.email_log",
-                    status=lambda s: s is ReceiverStatus.DEFERRED,
+                    status=is_status(ReceiverStatus.DEFERRED),
                 ),
             ),
             Step(

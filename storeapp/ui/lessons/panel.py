@@ -11,18 +11,13 @@ responsive) and are checked against the sends and facts it reports.
 from __future__ import annotations
 
 import html
-import json
-import shutil
-import sys
-import tempfile
 import time
 import weakref
 from collections import deque
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QProcess, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QComboBox,
@@ -39,8 +34,9 @@ from PySide6.QtWidgets import (
 from storeapp.domain.dispatch import SendRecord
 from storeapp.listeners.api import Cell, CellModel, PluginState, palette
 from storeapp.listeners.manager import PluginManager
-from storeapp.ui.lessons import sandbox
-from storeapp.ui.lessons.catalogue import LESSONS, Evidence, Lesson
+from storeapp.ui.lessons.catalogue import LESSONS, Lesson
+from storeapp.ui.lessons.checks import Evidence
+from storeapp.ui.lessons.sandbox_run import SandboxRun
 
 #: How many of the inspector's latest sends the live checks look at.
 LIVE_WINDOW = 2000
@@ -71,67 +67,6 @@ class LessonListModel(CellModel):
                 Qt.ItemDataRole.ToolTipRole: lesson.text,
             }
         ]
-
-
-class SandboxRun:
-    """One scenario of :mod:`.sandbox` running in its own process."""
-
-    def __init__(self, scenario: str, parent: QWidget, on_line: Callable[[dict[str, Any]], None]):
-        self.scenario = scenario
-        self.data_dir = Path(tempfile.mkdtemp(prefix="storeapp-lesson-"))
-        self.on_line = on_line
-        self.evidence = Evidence()
-        self._sends: dict[tuple[Any, int], SendRecord] = {}
-        self._partial = b""
-        self.process = QProcess(parent)
-        self.process.setProcessChannelMode(QProcess.ProcessChannelMode.SeparateChannels)
-        self.process.readyReadStandardOutput.connect(self._read)
-        self.process.finished.connect(self._finished)
-        self.process.errorOccurred.connect(self._error)
-        self.finished = False
-        program, *args = sandbox.command(scenario, self.data_dir)
-        self.process.start(program, args)
-
-    def _read(self) -> None:
-        data = self._partial + bytes(self.process.readAllStandardOutput().data())
-        *lines, self._partial = data.split(b"\n")
-        for line in lines:
-            try:
-                message = json.loads(line)
-            except ValueError:
-                continue
-            if "send" in message:
-                record = sandbox.record_from_json(message["send"])
-                self._sends[(message.get("till"), record.seq)] = record
-                self.evidence.sends = list(self._sends.values())
-            if "fact" in message:
-                self.evidence.facts.update(message["fact"])
-            self.on_line(message)
-
-    def _finished(self, code: int, _status: Any) -> None:
-        self._read()
-        if code != 0:
-            err = bytes(self.process.readAllStandardError().data()).decode(errors="replace")
-            tail = err.strip().splitlines()[-1:] or [f"exit status {code}"]
-            self.on_line({"error": f"the sandbox stopped: {tail[0]}"})
-        self._done()
-
-    def _error(self, error: QProcess.ProcessError) -> None:
-        if error == QProcess.ProcessError.FailedToStart:
-            self.on_line({"error": f"the sandbox could not start ({sys.executable})"})
-            self._done()
-
-    def _done(self) -> None:
-        if not self.finished:
-            self.finished = True
-            shutil.rmtree(self.data_dir, ignore_errors=True)
-            self.on_line({"finished": True})
-
-    def stop(self) -> None:
-        if self.process.state() != QProcess.ProcessState.NotRunning:
-            self.process.kill()
-            self.process.waitForFinished(3000)
-        self._done()
 
 
 class LessonsPanel(QWidget):
@@ -250,9 +185,17 @@ class LessonsPanel(QWidget):
 
         self.timer = QTimer(self)
         self.timer.setInterval(300)
-        self.timer.timeout.connect(self.update_checks)
-        self.timer.start()
+        self.timer.timeout.connect(self.update_checks)  # runs while the panel is shown
         self.show_lesson(0)
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        self.update_checks()
+        self.timer.start()
+
+    def hideEvent(self, event: Any) -> None:
+        self.timer.stop()  # nothing to check for a learner who is not looking
+        super().hideEvent(event)
 
     # -- showing ------------------------------------------------------------------------
 

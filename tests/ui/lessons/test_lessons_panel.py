@@ -129,3 +129,12 @@ def test_a_lessons_transcript_comes_back_when_the_learner_returns_to_it(
     window.lessons.choose(2)
 
     assert output.toPlainText() == said
+
+
+def test_the_checks_run_only_while_the_lessons_are_shown(qtbot: Any, window: MainWindow):
+    panel = window.open_lessons()
+    qtbot.waitUntil(panel.timer.isActive)
+
+    window.lessons_dock.close()
+
+    assert not panel.timer.isActive()

@@ -8,7 +8,8 @@ import json
 from storeapp.domain import signals
 from storeapp.domain.dispatch import ReceiverCall, ReceiverStatus, SendRecord
 from storeapp.ui.lessons import sandbox, source
-from storeapp.ui.lessons.catalogue import LESSONS, Evidence
+from storeapp.ui.lessons.catalogue import LESSONS
+from storeapp.ui.lessons.checks import Evidence
 
 
 def record(signal: str, sender: str, kwargs: str, *calls: ReceiverCall) -> SendRecord:
