@@ -31,9 +31,7 @@ from storeapp.domain import Store, dispatch
 from storeapp.domain.models import Base
 from storeapp.domain.signals import ALL_SIGNALS
 from storeapp.listeners import core
-from tests.postgres import SCHEMA_TEMPLATE, PostgresUnavailable, ThrowAwayPostgres
-
-BACKENDS = ("sqlite", "postgresql")
+from tests.postgres import BACKENDS, SCHEMA_TEMPLATE, PostgresUnavailable, ThrowAwayPostgres
 
 
 @pytest.fixture(autouse=True)

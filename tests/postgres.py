@@ -32,6 +32,8 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
+#: The backends the integration and reliability tests run on (test ids).
+BACKENDS = ("sqlite", "postgresql")
 ENV_URL = "STOREAPP_TEST_POSTGRES"
 #: The database with the schema, copied for each test (CREATE DATABASE ... TEMPLATE).
 SCHEMA_TEMPLATE = "storeapp_schema"
