@@ -171,9 +171,15 @@ def connect_problem(url: URL, exc: DBAPIError) -> str:
     state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
     text = " ".join(str(orig if orig is not None else exc).split())
     where = shown_url(url)
-    if state in ("28P01", "28000"):
+    # A failed connection carries no SQLSTATE in psycopg 3: its text tells.
+    if (
+        state in ("28P01", "28000")
+        or "password authentication failed" in text
+        or "no pg_hba.conf entry" in text
+        or re.search(r'role "[^"]*" does not exist', text)
+    ):
         return f"The database server refused the login of user {url.username!r} ({where})."
-    if state == "3D000":
+    if state == "3D000" or (f'database "{url.database}" does not exist' in text):
         return f"No database named {url.database!r} on the server ({where})."
     if is_postgresql(url):
         if "Connection refused" in text or "No such file or directory" in text:
