@@ -1,5 +1,5 @@
-"""Command line: ``storeapp [--db URL] [--plugins a,b | --no-plugins] [--demo]`` opens the
-window; ``storeapp events [--db URL] [--after ID] [--follow]`` prints the event log."""
+"""Command line: ``storeapp [--db URL] [--terminal NAME] [--plugins a,b | --no-plugins] [--demo]``
+opens the window; ``storeapp events [--db URL] [--after ID] [--follow]`` prints the event log."""
 
 from __future__ import annotations
 
@@ -27,6 +27,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="enable exactly these listener plugins (core is always on)",
     )
     group.add_argument("--no-plugins", action="store_true", help="enable no plugin but core")
+    parser.add_argument(
+        "--terminal",
+        metavar="NAME",
+        help="this till's name, on its orders and events and in its title bar "
+        "(default: $STOREAPP_TERMINAL, else the host name; 1-64 printable characters)",
+    )
     parser.add_argument("--demo", action="store_true", help="pre-register a few demo customers")
     parser.add_argument(
         "--simulate",
@@ -55,7 +61,9 @@ def main(argv: list[str] | None = None) -> int:
         plugins = []
     elif args.plugins is not None:
         plugins = [p.strip() for p in args.plugins.split(",") if p.strip()]
-    return run(args.db, plugins=plugins, demo=args.demo, simulate=args.simulate)
+    return run(
+        args.db, plugins=plugins, demo=args.demo, simulate=args.simulate, terminal=args.terminal
+    )
 
 
 if __name__ == "__main__":

@@ -25,12 +25,15 @@ if TYPE_CHECKING:
 logger = logging.getLogger("storeapp")
 
 
-def open_store(db_url: str | None, data_dir: Path | None = None) -> Store:
+def open_store(
+    db_url: str | None, data_dir: Path | None = None, terminal: str | None = None
+) -> Store:
     """Open the database (``--db``, ``STOREAPP_DB`` or the embedded default)
-    and seed the demo catalogue into an empty one."""
+    as till ``terminal`` (``--terminal``; None: ``STOREAPP_TERMINAL``, else
+    the host name) and seed the demo catalogue into an empty one."""
     if db_url is None and data_dir is not None and not os.environ.get("STOREAPP_DB"):
         db_url = f"sqlite:///{Path(data_dir) / 'storeapp.sqlite3'}"
-    store = Store.open(app_settings.resolve_db_url(db_url))
+    store = Store.open(app_settings.resolve_db_url(db_url), terminal=terminal)
     seed_catalogue(store)
     return store
 
@@ -41,6 +44,7 @@ def build(
     *,
     data_dir: str | Path | None = None,
     demo: bool = False,
+    terminal: str | None = None,
 ) -> MainWindow:
     """Build the main window: store, bridge, plugins (``None`` = the saved or
     default set; a list = exactly those, plus the required core), panels."""
@@ -55,7 +59,7 @@ def build(
     app.setApplicationName("storeapp")
     data = Path(data_dir) if data_dir is not None else app_settings.data_dir()
     data.mkdir(parents=True, exist_ok=True)
-    store = open_store(db_url, data)
+    store = open_store(db_url, data, terminal)
     settings = QSettings(str(data / "settings.ini"), QSettings.Format.IniFormat)
     bridge = GuiBridge()
     window_ref: list[MainWindow] = []
@@ -103,6 +107,7 @@ def run(
     plugins: Sequence[str] | None = None,
     demo: bool = False,
     simulate: int = 0,
+    terminal: str | None = None,
 ) -> int:
     """Start the application and its event loop (``make run``)."""
     logging.basicConfig(
@@ -119,7 +124,7 @@ def run(
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     try:
-        window = build(db_url, plugins, demo=demo)
+        window = build(db_url, plugins, demo=demo, terminal=terminal)
     except DomainError as exc:
         print(f"storeapp: {exc}", file=sys.stderr)
         return 2

@@ -1,6 +1,7 @@
 """The domain: models, services, signals and errors. Never imports Qt."""
 
 from storeapp.domain.errors import (
+    DatabaseUnavailable,
     DomainError,
     DuplicateUser,
     EmptyCart,
@@ -12,6 +13,7 @@ from storeapp.domain.errors import (
 from storeapp.domain.store import SalesSummary, Store, UnitOfWork
 
 __all__ = [
+    "DatabaseUnavailable",
     "DomainError",
     "DuplicateUser",
     "EmptyCart",

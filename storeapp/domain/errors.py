@@ -26,6 +26,11 @@ class DuplicateUser(ValidationError):
     """The username or the email is already registered."""
 
 
+class DatabaseUnavailable(DomainError):
+    """The database cannot be opened: a bad URL, a server that is down or
+    refuses the login, a driver that is not installed. Nothing was written."""
+
+
 class NotFound(DomainError):
     """An id that names nothing (cart, product, user, order)."""
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -52,10 +53,17 @@ def to_money(value: Any) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-class Money(TypeDecorator[Decimal]):
-    """A Decimal amount stored exactly, as integer cents."""
+#: Ids (and every other ``Mapped[int]`` without a type of its own): 64-bit on
+#: PostgreSQL, as on SQLite, where an INTEGER primary key must stay INTEGER
+#: to be the rowid (BIGINT would not autoincrement).
+BigId = BigInteger().with_variant(Integer, "sqlite")
 
-    impl = Integer
+
+class Money(TypeDecorator[Decimal]):
+    """A Decimal amount stored exactly, as integer cents (64-bit: a price may
+    reach :data:`~storeapp.domain.store.validation.MAX_PRICE`)."""
+
+    impl = BigInteger
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Any) -> int | None:
@@ -89,7 +97,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Base(DeclarativeBase):
-    pass
+    type_annotation_map = {int: BigId}
 
 
 class User(Base):
@@ -196,6 +204,9 @@ class Order(Base):
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     status: Mapped[str] = mapped_column(String(20), default=OrderStatus.PLACED)
     total: Mapped[Decimal] = mapped_column(Money)
+    #: The till that placed it (the Store's terminal name); NULL for orders
+    #: placed before storeapp recorded it (the column is added on open).
+    terminal: Mapped[str | None] = mapped_column(String(64), default=None)
 
     customer: Mapped[Customer] = relationship(back_populates="orders")
     items: Mapped[list[OrderItem]] = relationship(

@@ -13,7 +13,14 @@ from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QInputDialog, QMainWindow, QMessageBox, QPushButton
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+)
 
 from storeapp.domain import Store
 from storeapp.domain.events.durable import DurableWorker
@@ -54,7 +61,7 @@ class MainWindow(QMainWindow):
         self.last_simulation: SimulationResult | None = None
         self._closed = False
         self.setObjectName("mainWindow")
-        self.setWindowTitle("storeapp — point of sale")
+        self.setWindowTitle(f"storeapp — point of sale — {store.terminal}")
         self.resize(1400, 860)
         self.setDockNestingEnabled(True)
 
@@ -76,6 +83,10 @@ class MainWindow(QMainWindow):
         self.reenable_button.hide()
         self.reenable_button.clicked.connect(self._reenable_auto_disabled)
         self.statusBar().addPermanentWidget(self.reenable_button)
+        #: Which till this is (``--terminal``), always in view.
+        self.terminal_label = QLabel(f"Terminal: {store.terminal}", self)
+        self.terminal_label.setObjectName("terminalLabel")
+        self.statusBar().addPermanentWidget(self.terminal_label)
         for record in manager.records():
             self._sync_plugin(record)
         arrange_docks(

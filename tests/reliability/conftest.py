@@ -3,11 +3,13 @@
 * ``seed`` (session): one SQLite file with two registered users (each with a
   Customer, made while the core listener was connected) and four products.
   Registration costs ~40 ms of scrypt, so the suite registers these once and
-  copies the file (SQLite's backup API) wherever it needs a fresh database.
+  copies the file (SQLite's backup API) wherever it needs a fresh database;
+  ``pg_seed`` is the same on PostgreSQL, copied as a template database.
+* ``backend`` (session, here): ``sqlite`` then ``postgresql``.
 * ``clone_store`` (session): ``with clone_store() as store:`` opens a fresh
-  copy of the seed (or of another template file). Session-scoped so that
-  hypothesis tests can use it: hypothesis refuses function-scoped fixtures,
-  which would be shared by all the examples of a test.
+  copy of the seed (or of another template) on the session's backend.
+  Session-scoped so that hypothesis tests can use it: hypothesis refuses
+  function-scoped fixtures, which would be shared by all the examples of a test.
 * ``seeded_store``: a fresh copy of the seed for one test.
 * ``snapshot`` (session): :func:`db_snapshot`, every row of every table, to
   prove that a refused request wrote nothing.
@@ -32,7 +34,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -46,6 +48,7 @@ from storeapp.domain import Store
 from storeapp.domain.models import Base
 from storeapp.domain.signals import post_save
 from storeapp.listeners import core
+from tests.postgres import BACKENDS, ThrowAwayPostgres
 
 REPO_ROOT = Path(storeapp.__file__).resolve().parent.parent
 
@@ -85,10 +88,9 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-@pytest.fixture(scope="session")
-def seed(tmp_path_factory: pytest.TempPathFactory) -> Seed:
-    path = tmp_path_factory.mktemp("seed") / "seed.sqlite3"
-    store = Store.open(sqlite_url(path))
+def populate_seed(store: Store) -> tuple[dict[str, int], dict[int, int], dict[int, Decimal]]:
+    """Register the seed's users (with the core listener, as the app does) and
+    add its products: (users, stock, prices)."""
     core_was_connected = any(
         info.dispatch_uid == "core.create_customer_for_new_user"
         for info in post_save.receivers_info()
@@ -107,8 +109,33 @@ def seed(tmp_path_factory: pytest.TempPathFactory) -> Seed:
         prices[product.id] = Decimal(price)
     for user_id in users.values():
         store.get_customer(user_id)  # proves each user can check out
-    store.close()
+    return users, stock, prices
+
+
+@pytest.fixture(scope="session")
+def seed(tmp_path_factory: pytest.TempPathFactory) -> Seed:
+    """The seed as a SQLite file (``clone_store`` copies it, or ``pg_seed``)."""
+    path = tmp_path_factory.mktemp("seed") / "seed.sqlite3"
+    store = Store.open(sqlite_url(path))
+    try:
+        users, stock, prices = populate_seed(store)
+    finally:
+        store.close()
     return Seed(path=path, users=users, stock=stock, prices=prices)
+
+
+@pytest.fixture(scope="session")
+def pg_seed(seed: Seed, postgres: ThrowAwayPostgres) -> str:
+    """The seed as a PostgreSQL database (a template: clones are copies of it).
+    Made by the same steps, so its ids are the SQLite seed's."""
+    name = postgres.create_database(prefix="seed")
+    store = Store.open(postgres.url(name))
+    try:
+        made = populate_seed(store)
+    finally:
+        store.close()
+    assert made == (seed.users, seed.stock, seed.prices)
+    return name
 
 
 def copy_db(src: Path, dest: Path) -> Path:
@@ -123,32 +150,84 @@ def copy_db(src: Path, dest: Path) -> Path:
     return dest
 
 
-@pytest.fixture(scope="session")
-def clone_store(
-    seed: Seed, tmp_path_factory: pytest.TempPathFactory
-) -> Callable[..., AbstractContextManager[Store]]:
-    """``with clone_store() as store:`` opens a fresh copy of the seed.
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Session-scoped here (``clone_store`` is): the suite runs on SQLite, then PostgreSQL."""
+    return str(request.param)
 
-    ``clone_store(path)`` copies another database instead (a richer template
-    a test module built once).
-    """
-    root = tmp_path_factory.mktemp("clones")
-    counter = itertools.count()
+
+#: A database to copy: a SQLite file, or a PostgreSQL template database's name.
+Template = Path | str
+
+
+@dataclass
+class Cloner:
+    """``with clone_store() as store:`` opens a fresh copy of the seed, on the
+    session's backend; ``clone_store(template)`` copies another database (a
+    richer template a test module saved with :meth:`save`)."""
+
+    backend: str
+    template: Template
+    root: Path
+    server: ThrowAwayPostgres | None = None
+
+    def __post_init__(self) -> None:
+        self.counter = itertools.count()
 
     @contextmanager
-    def clone(template: Path | None = None) -> Iterator[Store]:
-        path = copy_db(template or seed.path, root / f"clone-{next(counter)}.sqlite3")
-        store = Store.open(sqlite_url(path))
+    def __call__(self, template: Template | None = None) -> Iterator[Store]:
+        source = template if template is not None else self.template
+        if self.server is None:
+            assert isinstance(source, Path)
+            path = copy_db(source, self.root / f"clone-{next(self.counter)}.sqlite3")
+            store = Store.open(sqlite_url(path))
+            try:
+                yield store
+            finally:
+                store.close()
+            return
+        assert isinstance(source, str)
+        name = self.server.create_database(template=source, prefix="clone")
+        store = Store.open(self.server.url(name))
         try:
             yield store
         finally:
             store.close()
+            self.server.drop_database(name)
 
-    return clone
+    def save(self, store: Store) -> Template:
+        """A copy of ``store``'s database as it is now, to clone from."""
+        if self.server is None:
+            database = store.engine.url.database
+            assert database
+            return copy_db(Path(database), self.root / f"template-{next(self.counter)}.sqlite3")
+        store.close()  # a template database must have no connection while it is copied
+        source = store.engine.url.database
+        assert source
+        return self.server.create_database(template=source, prefix="template")
+
+
+@pytest.fixture(scope="session")
+def clone_store(
+    backend: str,
+    seed: Seed,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+) -> Cloner:
+    """``with clone_store() as store:`` opens a fresh copy of the seed (see :class:`Cloner`).
+
+    Session-scoped so that hypothesis tests can use it: hypothesis refuses
+    function-scoped fixtures, which would be shared by all the examples of a test.
+    """
+    root = tmp_path_factory.mktemp("clones")
+    if backend == "sqlite":
+        return Cloner(backend, seed.path, root)
+    server: ThrowAwayPostgres = request.getfixturevalue("postgres")
+    return Cloner(backend, request.getfixturevalue("pg_seed"), root, server)
 
 
 @pytest.fixture
-def seeded_store(clone_store: Callable[..., AbstractContextManager[Store]]) -> Iterator[Store]:
+def seeded_store(clone_store: Cloner) -> Iterator[Store]:
     with clone_store() as store:
         yield store
 

@@ -177,7 +177,7 @@ def max_order_id(db: Path) -> int | None:
 
 
 @pytest.mark.slow
-def test_orders_survive_sigkill_at_random_points(
+def test_orders_survive_sigkill_at_random_points_in_a_sqlite_file(
     seed: Seed, tmp_path: Path, spawn_child: Callable[..., Child]
 ) -> None:
     db = seed.copy_to(tmp_path / "crash.sqlite3")

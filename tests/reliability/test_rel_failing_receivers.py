@@ -10,7 +10,6 @@ receiver ran exactly once per order, and each failure is logged once, on
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from types import SimpleNamespace
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from storeapp.domain import OutOfStock, Store, dispatch
@@ -123,13 +123,12 @@ def place_orders(store: Store, user_id: int, n: int) -> list[int]:
 
 
 def orders_in_db(store: Store) -> set[int]:
-    database = store.engine.url.database
-    assert database
-    conn = sqlite3.connect(database)
+    other = create_engine(store.engine.url)  # a connection of its own, not the pool's
     try:
-        return {oid for (oid,) in conn.execute("SELECT id FROM orders")}
+        with other.connect() as conn:
+            return {oid for (oid,) in conn.execute(text("SELECT id FROM orders"))}
     finally:
-        conn.close()
+        other.dispose()
 
 
 failing = st.lists(

@@ -15,7 +15,6 @@ a snapshot taken just before it.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ LEAK_MARKERS = (
     "UPDATE ",
     "DELETE FROM",
     "sqlite3",
+    "psycopg",
     "sqlalchemy",
     "[SQL",
     'File "',
@@ -168,7 +168,7 @@ class Checked:
 class Template:
     """A database built once per module; each example works on a fresh copy."""
 
-    path: Path
+    saved: Path | str  # what clone_store copies: a SQLite file or a PostgreSQL template
     ids: dict[str, list[Any]]  # kind -> ids that exist in it
 
 
@@ -179,7 +179,6 @@ def template(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Template:
     """The seed plus two orders, three filled carts and an empty one."""
-    path = tmp_path_factory.mktemp("fuzz") / "template.sqlite3"
     with clone_store() as store:
         orders = []
         for user_id in seed.users.values():
@@ -192,15 +191,9 @@ def template(
             store.add_to_cart(cart.id, product_id, 1)
             carts.append(cart.id)
         carts.append(store.create_cart().id)
-        source = sqlite3.connect(str(store.engine.url.database))
-        target = sqlite3.connect(path)
-        try:
-            source.backup(target)
-        finally:
-            target.close()
-            source.close()
+        saved = clone_store.save(store)
     return Template(
-        path,
+        saved,
         {
             "product": seed.product_ids,
             "user": sorted(seed.users.values()),
@@ -220,7 +213,7 @@ def fuzz(
 
     @contextmanager
     def fresh() -> Iterator[Checked]:
-        with clone_store(template.path) as store:
+        with clone_store(template.saved) as store:
             yield Checked(store, snapshot)
 
     return fresh

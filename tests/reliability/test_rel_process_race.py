@@ -81,7 +81,7 @@ def reply(child: Child) -> dict:
     return json.loads(line)
 
 
-def test_two_processes_sell_exactly_the_last_k_items(
+def test_two_processes_sell_exactly_the_last_k_items_of_a_sqlite_file(
     seed: Seed, tmp_path: Path, spawn_child: Callable[..., Child]
 ) -> None:
     db = seed.copy_to(tmp_path / "race.sqlite3")

@@ -11,7 +11,6 @@ once the order is visible to another connection.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from decimal import Decimal
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import create_engine, text
 
 from storeapp.domain import (
     DomainError,
@@ -60,8 +60,8 @@ class Abort(BaseException):
 class Heard:
     """Order ids heard by a receiver, and what it could see at that moment."""
 
-    def __init__(self, db_path: str) -> None:
-        self.db_path = db_path
+    def __init__(self, store: Store) -> None:
+        self.store = store
         self.orders: list[int] = []
         self.in_transaction: list[bool] = []
         self.visible_elsewhere: list[bool] = []
@@ -69,18 +69,16 @@ class Heard:
     def __call__(self, sender: Any, order: Any, **kwargs: Any) -> None:
         self.orders.append(order.id)
         self.in_transaction.append(dispatch.in_transaction())
-        conn = sqlite3.connect(self.db_path)
+        # Another connection than the transaction's (a new engine: not the pool's).
+        other = create_engine(self.store.engine.url)
         try:
-            row = conn.execute("SELECT 1 FROM orders WHERE id = ?", (order.id,)).fetchone()
+            with other.connect() as conn:
+                row = conn.execute(
+                    text("SELECT 1 FROM orders WHERE id = :id"), {"id": order.id}
+                ).first()
         finally:
-            conn.close()
+            other.dispose()
         self.visible_elsewhere.append(row is not None)
-
-
-def db_path(store: Store) -> str:
-    database = store.engine.url.database
-    assert database
-    return database
 
 
 @SETTINGS
@@ -136,8 +134,8 @@ def test_checkout_is_all_or_nothing(
             store.update_product(product_id, inventory=inventory)
             stock[product_id] = inventory
 
-        immediate = Heard(db_path(store))
-        after_commit = Heard(db_path(store))
+        immediate = Heard(store)
+        after_commit = Heard(store)
 
         def saboteur(sender: Any, order: Any, **kwargs: Any) -> None:
             # Something send_robust does not catch (a BaseException, like a

@@ -149,7 +149,7 @@ def test_password_appears_in_no_log_payload_repr_or_message(
     caplog.set_level(logging.DEBUG, logger="storeapp")
     errors: list[str] = []
     # A fresh engine, so SQLAlchemy picks up the DEBUG level of its logger.
-    store = Store.open(str(seeded_store.engine.url))
+    store = Store.open(seeded_store.engine.url.render_as_string(hide_password=False))
     try:
         with recording_every_signal() as recorder:
             users = exercise(store, seed, errors)
@@ -189,7 +189,7 @@ def test_password_hash_appears_in_no_sql_log(
     seeded_store: Store, core_ready: None, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="sqlalchemy.engine")
-    store = Store.open(str(seeded_store.engine.url))
+    store = Store.open(seeded_store.engine.url.render_as_string(hide_password=False))
     try:
         store.register_user("quokka", "quokka@example.com", PASSWORD)
         assert store.authenticate("quokka", PASSWORD) is not None

@@ -296,3 +296,17 @@ def test_the_apps_own_panels_keep_their_arrangement(qtbot: Any, window: Any) -> 
     inventory, analytics = dock["inventoryDock"].geometry(), dock["analyticsDock"].geometry()
     assert inventory.x() == analytics.x() and inventory.bottom() < analytics.top()
     assert abs(inventory.width() - 440) <= 5
+
+
+def test_the_terminal_is_in_the_title_the_status_bar_and_on_each_order(
+    qtbot: Any, make_window: Any
+) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    window = make_window(plugins=[], terminal="till-2")
+    assert window.windowTitle().endswith("— till-2")
+    assert find(window, QLabel, "terminalLabel").text() == "Terminal: till-2"
+    register(qtbot, window, "ada", "ada@example.com", PASSWORD)
+    add_to_cart(qtbot, window, "COF-250", 1)
+    click(qtbot, window, "checkoutButton")
+    assert [o.terminal for o in window.store.list_orders()] == ["till-2"]

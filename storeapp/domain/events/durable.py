@@ -40,6 +40,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from storeapp.domain.dispatch import instrumentation
 from storeapp.domain.dispatch.names import describe_exc, qualname
@@ -307,8 +308,19 @@ class DurableWorker:
     def _claim(self, name: str) -> bool:
         """Take (or keep) the receiver's lease; False if another worker has it."""
         now = self.clock()
+        try:
+            return self._claim_row(name, now)
+        except IntegrityError:  # another worker inserted the first row at the same time
+            return False
+
+    def _claim_row(self, name: str, now: float) -> bool:
         with self.write_engine.begin() as conn:
-            row = conn.execute(select(progress).where(progress.c.receiver == name)).first()
+            # FOR UPDATE: on PostgreSQL two workers' claims of a row queue up
+            # here instead of both reading it free (SQLite's BEGIN IMMEDIATE
+            # has already serialised them; it renders no FOR UPDATE).
+            row = conn.execute(
+                select(progress).where(progress.c.receiver == name).with_for_update()
+            ).first()
             if row is None:
                 conn.execute(
                     progress.insert().values(

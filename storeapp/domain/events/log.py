@@ -8,8 +8,12 @@ read back by id: ``id > last`` is a cursor that resumes without a gap.
 
 On SQLite writers take the lock at BEGIN (BEGIN IMMEDIATE), so ids are
 handed out in commit order and a reader polling ``id > last`` never skips a
-row. (On PostgreSQL ids come from a sequence, whose order is not commit
-order; cursors there need more than this, which the durable receivers bring.)
+row. On PostgreSQL ids come from a sequence, whose order is not commit
+order (A takes id 1, B takes 2 and commits first: a reader that saw 2 never
+looks back for 1), so an append first takes a transaction-level advisory
+lock (:data:`APPEND_LOCK`), held until the commit: appends are serialised
+from the event to the commit, and ids are again handed out in commit order.
+(eventsourcing's PostgreSQL recorder locks the table for the same reason.)
 
 A payload holds ids and the few values a receiver needs, as JSON: money as
 a string (``"7.90"``), never a float.
@@ -30,18 +34,16 @@ a string (``"7.90"``), never a float.
 
 from __future__ import annotations
 
-import functools
-import os
-import socket
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session
 
+from storeapp.domain import terminal as terminals
 from storeapp.domain.models import Event, Order, OrderItem, Product, User, utcnow
 
 EVENTS = cast(Table, Event.__table__)
@@ -61,6 +63,9 @@ SELECT_AFTER = (
     .limit(bindparam("limit"))
 )
 
+#: PostgreSQL only: the advisory lock an append holds until its transaction ends.
+APPEND_LOCK = select(func.pg_advisory_xact_lock(0x5709E_0002))
+
 PRODUCT_CHANGED = "product_changed"
 PRODUCT_VALUES = ("sku", "name", "unit_price", "inventory")
 
@@ -69,25 +74,24 @@ PRODUCT_VALUES = ("sku", "name", "unit_price", "inventory")
 enabled = True
 
 
-@functools.cache
-def _hostname() -> str:
-    return socket.gethostname() or "localhost"
-
-
 def terminal() -> str:
-    """This till's name: ``STOREAPP_TERMINAL``, else the host name."""
-    return os.environ.get("STOREAPP_TERMINAL") or _hostname()
+    """This process's default till name: ``STOREAPP_TERMINAL``, else the host name
+    (an event is stamped with its Store's terminal: :func:`append`)."""
+    return terminals.from_environment()
 
 
 def append(session: Session, signal: str, sender: type | str, payload: dict[str, Any]) -> None:
     """Write one event in ``session``'s transaction (committed or rolled back with it)."""
-    session.connection().execute(
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(APPEND_LOCK)  # ids in commit order: see the module's doc
+    conn.execute(
         INSERT_EVENT,
         {
             "signal": signal,
             "sender": sender if isinstance(sender, str) else sender.__name__,
             "payload": payload,
-            "terminal": terminal(),
+            "terminal": terminals.of_session(session),
             "at": utcnow(),
         },
     )

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Float, Integer, String, Table, Text
 
-from storeapp.domain.models import Base
+from storeapp.domain.models import Base, BigId
 
 #: The last event each durable receiver finished (done or dead), and its claim.
 progress = Table(
     "durable_progress",
     Base.metadata,
     Column("receiver", String(200), primary_key=True),
-    Column("cursor", Integer, nullable=False, default=0),
+    Column("cursor", BigId, nullable=False, default=0),
     #: Failed attempts of the event after the cursor, and when to try again.
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_try", Float, nullable=True),
@@ -30,7 +30,7 @@ dead = Table(
     "durable_dead",
     Base.metadata,
     Column("receiver", String(200), primary_key=True),
-    Column("event_id", Integer, primary_key=True),
+    Column("event_id", BigId, primary_key=True),
     Column("attempts", Integer, nullable=False),
     Column("error", Text, nullable=False),
     Column("at", Float, nullable=False),

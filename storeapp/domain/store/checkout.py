@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, contains_eager, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storeapp.domain import signals
+from storeapp.domain import terminal as terminals
 from storeapp.domain.dispatch import callsite, instrumentation
 from storeapp.domain.errors import OutOfStock
 from storeapp.domain.models import (
@@ -216,7 +217,7 @@ def _write_order_with_orm(s: Session, customer: Customer, lines: Sequence[Line])
         for quantity, product, *_ in lines
     ]
     total = sum((i.line_total for i in items), Decimal("0.00"))
-    order = Order(customer=customer, total=total, items=items)
+    order = Order(customer=customer, total=total, items=items, terminal=terminals.of_session(s))
     s.add(order)
     s.flush()  # the save signals now, before the cart's delete signals
     return order
@@ -236,6 +237,7 @@ def _write_order_fast(s: Session, customer: Customer, lines: Sequence[Line], sen
         placed_at=utcnow(),
         status=OrderStatus.PLACED,
         total=sum((to_money(p.unit_price * q) for q, p, *_ in lines), Decimal("0.00")),
+        terminal=terminals.of_session(s),
     )
     items = []
     for quantity, product, *_ in lines:
@@ -255,6 +257,7 @@ def _write_order_fast(s: Session, customer: Customer, lines: Sequence[Line], sen
             "placed_at": order.placed_at,
             "status": order.status,
             "total": order.total,
+            "terminal": order.terminal,
         },
     ).scalar_one()
     for item in items:

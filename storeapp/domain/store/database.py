@@ -1,4 +1,5 @@
-"""Database set-up: the engine, SQLite's pragmas and locking, and a log filter.
+"""Database set-up: URLs, the engine, the schema and its migration, SQLite's pragmas and
+locking, connection errors in words, and a log filter.
 
 Importing this module installs :class:`RedactPasswordHashes` on SQLAlchemy's
 engine logger, so SQL logging never shows a password hash.
@@ -11,12 +12,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy import create_engine, event, func, inspect, select
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 
-from storeapp.domain.errors import NotFound, ValidationError
+from storeapp.domain.errors import DatabaseUnavailable, NotFound
 from storeapp.domain.models import Base
 
 #: The execution option a write transaction's connection carries: on SQLite
@@ -54,18 +55,67 @@ def is_sqlite_file(url: URL) -> bool:
     return url.get_backend_name() == "sqlite" and not is_sqlite_memory(url)
 
 
+#: What a bare ``postgresql://`` (or ``postgres://``) URL means: psycopg 3.
+#: SQLAlchemy 2.0 would pick psycopg2, which storeapp does not install.
+POSTGRES_DRIVER = "postgresql+psycopg"
+#: How long a PostgreSQL connection attempt may take (a host that does not answer).
+CONNECT_TIMEOUT = 10
+#: The advisory lock key schema set-up holds on PostgreSQL (two tills opening
+#: a new database at once must not both CREATE TABLE).
+SCHEMA_LOCK = 0x5709E_0001
+
+
+def _masked(text: str) -> str:
+    """A URL as text, its password hidden (for one that could not be parsed)."""
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", text)
+
+
+def shown_url(url: str | URL) -> str:
+    """A URL for a message: the password hidden."""
+    if isinstance(url, URL):
+        return url.render_as_string(hide_password=True)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return _masked(url)
+
+
+def parse_url(url: str) -> URL:
+    """``url`` parsed, a bare PostgreSQL URL meaning psycopg 3; a bad one is a
+    :class:`DatabaseUnavailable` that says what is wrong."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseUnavailable(
+            f"Not a database URL: {_masked(url)!r} "
+            "(expected e.g. sqlite:///path/to/file or postgresql://user:password@host/db)."
+        ) from None
+    except ValueError as exc:  # make_url reads the port as an int
+        problem = "the port is not a number" if "int()" in str(exc) else str(exc)
+        raise DatabaseUnavailable(f"Not a database URL: {_masked(url)!r} ({problem}).") from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername=POSTGRES_DRIVER)
+    return parsed
+
+
+def is_postgresql(url: URL) -> bool:
+    return url.get_backend_name() == "postgresql"
+
+
 def open_engine(url: str, *, echo: bool = False, create: bool = True) -> Engine:
     """An engine for SQLAlchemy ``url``, with the schema created.
 
     ``create_all`` creates only the tables that are missing, so a database
-    made by an older storeapp gains the new ones (the event log) when opened.
-    With ``create=False`` (a reader, such as ``storeapp events``) nothing is
-    created: an SQLite file must already exist, and no table is added.
+    made by an older storeapp gains the new ones (the event log) when opened,
+    and :func:`migrate` adds the columns it lacks. With ``create=False`` (a
+    reader, such as ``storeapp events``) nothing is created: an SQLite file
+    must already exist, and no table is added.
+
+    Every way this can fail (a bad URL, a missing driver, a server that is
+    down or refuses the login) is a :class:`DatabaseUnavailable` whose
+    message is one line for a person, never a traceback.
     """
-    try:
-        parsed = make_url(url)
-    except ArgumentError as exc:
-        raise ValidationError(f"Not a database URL: {url!r} ({exc}).", "db") from None
+    parsed = parse_url(url)
     if not create and is_sqlite_memory(parsed):
         raise NotFound("An in-memory SQLite database starts empty: there is nothing to read.")
     if not create and is_sqlite_file(parsed) and not Path(str(parsed.database)).is_file():
@@ -78,12 +128,94 @@ def open_engine(url: str, *, echo: bool = False, create: bool = True) -> Engine:
             kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
         else:
             kwargs.update(connect_args={"check_same_thread": False, "timeout": 30})
-    engine = create_engine(parsed, **kwargs)
+    elif is_postgresql(parsed):
+        # pre_ping: a connection the server dropped (a restart) is replaced,
+        # not handed to a checkout.
+        kwargs.update(pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT})
+    engine = _create_engine(parsed, kwargs)
     if engine.dialect.name == "sqlite":
         configure_sqlite(engine, wal=create)
-    if create:
-        Base.metadata.create_all(engine)
+    try:
+        with engine.connect() as conn:  # fail here, in words, not at the first sale
+            if create:
+                create_schema(conn)
+                conn.commit()
+    except DBAPIError as exc:
+        engine.dispose()
+        raise DatabaseUnavailable(connect_problem(parsed, exc)) from None
     return engine
+
+
+def _create_engine(parsed: URL, kwargs: dict[str, Any]) -> Engine:
+    try:
+        return create_engine(parsed, **kwargs)
+    except NoSuchModuleError:
+        raise DatabaseUnavailable(
+            f"Unknown kind of database {parsed.drivername!r} in {shown_url(parsed)} "
+            "(storeapp knows sqlite:// and postgresql://)."
+        ) from None
+    except ImportError as exc:  # the dialect is known, its driver is not installed
+        if is_postgresql(parsed):
+            raise DatabaseUnavailable(
+                "PostgreSQL needs the psycopg package (3.2.4 or later), which is not "
+                "installed: `make run` installs it, or pip install 'storeapp[postgres]'."
+            ) from None
+        raise DatabaseUnavailable(
+            f"Cannot open {shown_url(parsed)}: its driver is not installed ({exc})."
+        ) from None
+
+
+def connect_problem(url: URL, exc: DBAPIError) -> str:
+    """Why connecting to ``url`` failed, in one line."""
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    text = " ".join(str(orig if orig is not None else exc).split())
+    where = shown_url(url)
+    # A failed connection carries no SQLSTATE in psycopg 3: its text tells.
+    if (
+        state in ("28P01", "28000")
+        or "password authentication failed" in text
+        or "no pg_hba.conf entry" in text
+        or re.search(r'role "[^"]*" does not exist', text)
+    ):
+        return f"The database server refused the login of user {url.username!r} ({where})."
+    if state == "3D000" or (f'database "{url.database}" does not exist' in text):
+        return f"No database named {url.database!r} on the server ({where})."
+    if is_postgresql(url):
+        if "Connection refused" in text or "No such file or directory" in text:
+            return f"No PostgreSQL server answers at {where} (is it running?)."
+        if "resolve host" in text or "Name or service not known" in text:
+            return f"Unknown host {url.host!r} in {where}."
+        if "timeout" in text.lower():
+            return f"The PostgreSQL server at {where} did not answer in {CONNECT_TIMEOUT} s."
+    detail = text.removeprefix("connection failed: ")
+    return f"Cannot open {where}: {detail[:300]}"
+
+
+def create_schema(conn: Connection) -> None:
+    """Create the missing tables, then add the columns an older schema lacks.
+
+    On PostgreSQL this holds an advisory lock (until ``conn`` commits), so
+    two processes opening a new database at once create it once.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(SCHEMA_LOCK)))
+    Base.metadata.create_all(conn)
+    migrate(conn)
+
+
+#: Columns added after their table was first released: (table, column, DDL
+#: type). A database made before gains them, NULL in its existing rows.
+ADDED_COLUMNS = (("orders", "terminal", "VARCHAR(64)"),)
+
+
+def migrate(conn: Connection) -> None:
+    """Add the columns of :data:`ADDED_COLUMNS` that the database lacks."""
+    inspector = inspect(conn)
+    for table, column, ddl in ADDED_COLUMNS:
+        present = {c["name"] for c in inspector.get_columns(table)}
+        if column not in present:
+            conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}")
 
 
 def configure_sqlite(engine: Engine, *, wal: bool = True) -> None:

@@ -16,6 +16,7 @@ from typing import TypeVar
 from sqlalchemy.engine import Engine
 
 from storeapp.domain import dispatch
+from storeapp.domain import terminal as terminals
 from storeapp.domain.errors import InvalidState
 from storeapp.domain.store.carts import CartServices
 from storeapp.domain.store.catalogue import CatalogueServices
@@ -36,15 +37,31 @@ class Store(UserServices, CatalogueServices, CartServices, OrderServices):
     :class:`SqlAlchemyUnitOfWorkFactory` on ``engine``.
     """
 
-    def __init__(self, engine: Engine, *, units: UnitOfWorkFactory | None = None) -> None:
-        super().__init__(units if units is not None else SqlAlchemyUnitOfWorkFactory(engine))
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        units: UnitOfWorkFactory | None = None,
+        terminal: str | None = None,
+    ) -> None:
+        #: This till's name, on every order and event it writes: ``terminal``,
+        #: else ``STOREAPP_TERMINAL``, else the host name.
+        self.terminal = terminals.resolve(terminal)
+        super().__init__(
+            units if units is not None else SqlAlchemyUnitOfWorkFactory(engine, self.terminal)
+        )
         self.engine = engine
         self.url = engine.url
 
     @classmethod
-    def open(cls, url: str, *, echo: bool = False) -> Store:
-        """Open (and create the schema of) the database at SQLAlchemy ``url``."""
-        return cls(open_engine(url, echo=echo))
+    def open(cls, url: str, *, echo: bool = False, terminal: str | None = None) -> Store:
+        """Open (and create the schema of) the database at SQLAlchemy ``url``
+        (``postgresql://`` means psycopg 3), as till ``terminal`` (see
+        :attr:`terminal`). A database that cannot be opened is a
+        :class:`~storeapp.domain.errors.DatabaseUnavailable`; a bad terminal
+        name a :class:`~storeapp.domain.errors.ValidationError`."""
+        name = terminals.resolve(terminal)  # checked before any connection is made
+        return cls(open_engine(url, echo=echo), terminal=name)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storeapp.domain import dispatch
+from storeapp.domain import terminal as terminals
 from storeapp.domain.errors import InvalidState
 from storeapp.domain.models import SignalSession
 from storeapp.domain.store.database import WRITE_OPTION, is_sqlite_memory
@@ -126,14 +127,21 @@ class SqlAlchemyUnitOfWorkFactory:
     whose every use is serialised here.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, terminal: str | None = None) -> None:
         self.engine = engine
+        #: The till its sessions write for (orders and events carry it).
+        self.terminal = terminal
         # One connection is shared for in-memory SQLite: serialise its use.
         self._serial = threading.RLock() if is_sqlite_memory(engine.url) else None
         self._local = threading.local()
         write_bind = engine.execution_options(**{WRITE_OPTION: True})
+        info = {terminals.SESSION_KEY: terminal} if terminal else {}
         self._write = sessionmaker(
-            bind=write_bind, class_=SignalSession, expire_on_commit=False, autoflush=True
+            bind=write_bind,
+            class_=SignalSession,
+            expire_on_commit=False,
+            autoflush=True,
+            info=info,
         )
         self._read = sessionmaker(bind=engine, expire_on_commit=False)
 

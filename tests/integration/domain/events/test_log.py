@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, inspect
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.orm import Session
 
 from storeapp.domain import DuplicateUser, OutOfStock, Store
@@ -267,14 +266,14 @@ def test_a_cancel_whose_commit_fails_leaves_no_row(world, failing_commit):
 # -- existing databases -------------------------------------------------------------
 
 
-def test_a_database_made_before_the_log_gains_it_when_opened(tmp_path, core_ready):
-    path = tmp_path / "old.sqlite3"
-    Store.open(f"sqlite:///{path}").close()
-    with sqlite3.connect(path) as db:  # as an older storeapp left it
-        db.execute("DROP TABLE events")
-    db.close()
+def test_a_database_made_before_the_log_gains_it_when_opened(db_url, core_ready):
+    Store.open(db_url).close()
+    old = create_engine(db_url)
+    with old.begin() as conn:  # as an older storeapp left it
+        conn.execute(text("DROP TABLE events"))
+    old.dispose()
 
-    store = Store.open(f"sqlite:///{path}")
+    store = Store.open(db_url)
     try:
         assert inspect(store.engine).has_table("events")
         rows = appended(store, lambda: store.register_user("ada", "ada@example.com", PASSWORD))

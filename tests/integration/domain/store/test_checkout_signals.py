@@ -298,7 +298,8 @@ def test_only_an_observer_keeps_checkout_on_its_statements_without_a_select_more
         run: list[str] = []
 
         def spy(conn, cursor, statement, parameters, context, executemany):
-            run.append(" ".join(statement.split()[:3]))
+            if "pg_advisory_xact_lock" not in statement:  # PostgreSQL's append lock
+                run.append(" ".join(statement.split()[:3]))
 
         cart = shop.cart()
         event.listen(shop.store.engine, "before_cursor_execute", spy)
