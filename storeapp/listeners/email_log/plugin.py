@@ -331,7 +331,7 @@ class EmailLogPlugin(ListenerPlugin):
         with self._lock:
             first_failure = failed and not self._failing
             self._failing = failed
-        if first_failure:
+        if first_failure or outcome == "dead":  # a dead one waits for the cashier
             record = self.log.get(event_id)
             to = f" to {record.to}" if record is not None else ""
             if outcome == "dead":
