@@ -194,8 +194,8 @@ class EmailLog:
             kind = next(k for k in KINDS if k.key == key)
             to, subject = headline(kind, payload)
             record = EmailRecord(event_id, _now(), to, subject, QUEUED, None, key)
-        elif record.state == SENT and changes["state"] == QUEUED:
-            return  # sent here; the database's cursor has not caught up yet
+        elif record.state == SENT:
+            return  # sent: a read taken before the send may not say so yet
         self._put(replace(record, **changes))
 
     def _put(self, record: EmailRecord) -> None:

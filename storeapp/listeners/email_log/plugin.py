@@ -323,6 +323,8 @@ class EmailLogPlugin(ListenerPlugin):
             raise mail.MailError("the email backend did not send it")
         self.log.sent(event_id, kind.key, message)
         self._schedule_refresh()
+        # A backlog is sent in a tight loop: let a GUI refresh have the GIL.
+        self.host.yield_to_gui()
 
     def _on_outcome(self, event_id: int, outcome: str) -> None:
         """The worker committed an outcome: tell the cashier once per streak

@@ -119,6 +119,7 @@ def test_a_message_sent_here_stays_sent_while_the_database_catches_up() -> None:
     log = EmailLog()
     log.sent(1, "order", welcome())
     log.apply_backlog(backlog(head=(order_event(1, 10),)))
+    log.apply_backlog(backlog(cursor=1, dead=(DeadEvent(1, 3, "refused", 0.0, True),)))
     assert log.records()[0].state == "sent"
 
 
