@@ -196,6 +196,8 @@ class EmailLog:
             record = EmailRecord(event_id, _now(), to, subject, QUEUED, None, key)
         elif record.state == SENT:
             return  # sent: a read taken before the send may not say so yet
+        elif all(getattr(record, k) == v for k, v in changes.items()):
+            return  # unchanged: the same object, so its row is not rewritten
         self._put(replace(record, **changes))
 
     def _put(self, record: EmailRecord) -> None:
