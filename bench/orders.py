@@ -7,7 +7,7 @@ opened with ``Store.open`` so the engine set-up is the app's own):
 * (i)  ``place_order`` with no receiver connected at all (customers were
   created beforehand with ``core.ready()`` then ``core.shutdown()``);
 * (ii) ``place_order`` with every plugin enabled by default, headless
-  (``PluginManager(HeadlessHost(store, tmp)).discover(); start()``; no panel;
+  (``PluginManager(gui_like_host(store, tmp)).discover(); start()``; no panel;
   email backend ``memory``). Email delivery is drained (untimed) after each
   batch so it cannot bleed into the next candidate's batch;
 * (i) without the event log: (i) with ``storeapp.domain.events.log.enabled``
@@ -17,6 +17,14 @@ opened with ``Store.open`` so the engine set-up is the app's own):
 * floor: the same rows written with SQLAlchemy Core, one transaction per
   order: 3 guarded stock UPDATEs (``inventory >= :q``), the order, its 3
   items, the cart's items and the cart deleted (no event row).
+
+Plugins run on :class:`GuiLikeHost`: like the window's bridge, it merges a
+plugin's refresh requests (``coalesce``, ``coalesce_load``) by key and runs
+them at most every 50 ms, in the committing thread (the window runs them on
+the GUI thread, which is the thread that places the cashier's orders). A
+host that ran every request at once would charge the inspector a timeline
+flush per send, and inventory and analytics a database read per order,
+which the app never does.
 
 Information only: (ii) minus one plugin, for the inspector (its observer
 records every send) and the email log (the durable worker builds a MIME
@@ -42,6 +50,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -115,11 +124,18 @@ class Candidate:
             conn.execute(CartItem.__table__.insert(), item_rows)
         return carts
 
-    def place_all(self, carts: list[tuple[uuid.UUID, int, list[tuple[int, int]]]]) -> float:
+    def place_all(
+        self,
+        carts: list[tuple[uuid.UUID, int, list[tuple[int, int]]]],
+        then: Callable[[], Any] | None = None,
+    ) -> float:
+        """Place ``carts``' orders; ``then`` (timed too) runs the refreshes still due."""
         place = self.store.place_order
         start = time.perf_counter()
         for cid, user_id, _lines in carts:
             place(cid, user_id)
+        if then is not None:
+            then()
         return time.perf_counter() - start
 
 
@@ -146,7 +162,11 @@ class CoreFloor(Candidate):
         )
         self.delete_cart = delete(Cart.__table__).where(Cart.__table__.c.id == bindparam("cid"))
 
-    def place_all(self, carts: list[tuple[uuid.UUID, int, list[tuple[int, int]]]]) -> float:
+    def place_all(
+        self,
+        carts: list[tuple[uuid.UUID, int, list[tuple[int, int]]]],
+        then: Callable[[], Any] | None = None,
+    ) -> float:
         from storeapp.domain.models import OrderStatus, to_money, utcnow
 
         price = self.price
@@ -187,6 +207,46 @@ class CoreFloor(Candidate):
         return time.perf_counter() - start
 
 
+#: The window's bridge runs merged refresh requests at most this often.
+COALESCE_INTERVAL = 0.05
+
+
+def gui_like_host(store: Any, data_dir: Path, settings: dict[str, Any]) -> Any:
+    """A headless host whose ``coalesce`` works like the window's bridge
+    (``storeapp.ui.bridge.COALESCE_INTERVAL_MS``): requests with the same
+    key merge, and the merged ones run at most every 50 ms, in the thread
+    that asks (in the window: the GUI thread) and when a batch ends."""
+    import threading
+
+    from storeapp.listeners.api import HeadlessHost
+
+    class GuiLikeHost(HeadlessHost):
+        def __init__(self) -> None:
+            super().__init__(store, data_dir, settings)
+            self._lock = threading.Lock()
+            self._pending: dict[str, Any] = {}
+            self._last = time.perf_counter()
+
+        def coalesce(self, key: str, fn: Any) -> None:
+            with self._lock:
+                self._pending[key] = fn
+                due = time.perf_counter() - self._last >= COALESCE_INTERVAL
+            if due:
+                self.run_pending()
+
+        def coalesce_load(self, key: str, load: Any, apply: Any) -> None:
+            self.coalesce(key, lambda: apply(load()))
+
+        def run_pending(self) -> None:
+            with self._lock:
+                pending, self._pending = self._pending, {}
+                self._last = time.perf_counter()
+            for fn in pending.values():
+                fn()
+
+    return GuiLikeHost()
+
+
 def _receivers_connected() -> int:
     from storeapp.domain.signals import ALL_SIGNALS
 
@@ -202,10 +262,10 @@ def _profile(candidate: Candidate, carts: list[Any], limit: int = 15) -> tuple[s
     stats = pstats.Stats(profiler)
     in_sqlite = sum(
         tt
-        for (_file, _line, name), (_cc, _nc, tt, _ct, _callers) in stats.stats.items()  # type: ignore[attr-defined]
+        for (_file, _line, name), (_cc, _nc, tt, _ct, _callers) in stats.stats.items()
         if "sqlite3." in name
     )
-    share = in_sqlite / stats.total_tt if stats.total_tt else float("nan")  # type: ignore[attr-defined]
+    share = in_sqlite / stats.total_tt if stats.total_tt else float("nan")
     return (*_format(profiler, limit), share)
 
 
@@ -240,7 +300,6 @@ def run(args: argparse.Namespace) -> Report:
     from storeapp.domain import dispatch
     from storeapp.domain.events import log as eventlog
     from storeapp.domain.events.durable import DurableWorker
-    from storeapp.listeners.api import HeadlessHost
     from storeapp.listeners.manager import PluginManager
 
     started = time.perf_counter()
@@ -253,7 +312,7 @@ def run(args: argparse.Namespace) -> Report:
         unlogged = Candidate(tmpdir / "no-log.sqlite3", rounds, per_batch, seed=1)
         floor = CoreFloor(tmpdir / "floor.sqlite3", rounds, per_batch, seed=3)
         settings = {"email_log/backend": "memory"}
-        manager = PluginManager(HeadlessHost(plugged.store, tmpdir / "data", settings))
+        manager = PluginManager(gui_like_host(plugged.store, tmpdir / "data", settings))
         manager.discover()
         # Information only: the same set minus one plugin, each on its own
         # database, to tell one plugin's cost from the others'.
@@ -262,7 +321,7 @@ def run(args: argparse.Namespace) -> Report:
             if left not in manager.default_names():
                 continue
             cand = Candidate(tmpdir / f"minus-{left}.sqlite3", rounds, per_batch, seed=10 + i)
-            mgr = PluginManager(HeadlessHost(cand.store, tmpdir / f"data-{left}", settings))
+            mgr = PluginManager(gui_like_host(cand.store, tmpdir / f"data-{left}", settings))
             mgr.discover()
             leave_out[left] = (cand, mgr, [n for n in mgr.default_names() if n != left])
 
@@ -280,7 +339,7 @@ def run(args: argparse.Namespace) -> Report:
                 enabled[:] = mgr.enabled_names()
                 failed[:] = [f"{r.name} ({r.error})" for r in mgr.records() if r.state == "failed"]
             try:
-                return cand.place_all(carts)
+                return cand.place_all(carts, mgr.host.run_pending)
             finally:
                 for name in mgr.enabled_names():
                     plugin = mgr.record(name).plugin
@@ -373,7 +432,7 @@ def run(args: argparse.Namespace) -> Report:
         worker.start()
         profiler = cProfile.Profile()
         profiler.enable()
-        plugged.place_all(profile_carts)
+        plugged.place_all(profile_carts, manager.host.run_pending)
         profiler.disable()
         for name in manager.enabled_names():
             wait = getattr(manager.record(name).plugin, "wait_for_delivery", None)

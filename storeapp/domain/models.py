@@ -395,14 +395,42 @@ def _cascaded(state: Any) -> set[Any]:
     }
 
 
-@event.listens_for(Session, "after_flush_postexec")
-def _send_post_signals(session: Session, flush_context: Any) -> None:
+class SignalSession(Session):
+    """A session that sends the queued post_save/post_delete once a flush is over.
+
+    SQLAlchemy's ``after_flush_postexec`` runs while the session is still
+    flushing, where a receiver cannot save anything itself: what it adds
+    waits for the next flush, and its sends come out after the receiver
+    returned. Sent here instead, after the flush, a receiver can save as
+    Django's does (``Customer.objects.create(user=instance)`` inside
+    ``post_save``): its flush sends the new object's pre_save and post_save
+    *inside* the receiver's send, so the inspector nests them under it.
+    Every flush goes through here: autoflush, ``commit()``'s and the unit
+    of work's.
+    """
+
+    def flush(self, objects: Any = None) -> None:
+        super().flush(objects)
+        if not self._flushing:
+            send_post_signals(self)
+
+
+def send_post_signals(session: Session) -> None:
+    """Send the post_save/post_delete the last flush queued, in its order."""
     queued = session.info.pop(_QUEUE, None)
     session.info.pop(_ORIGINS, None)
     if not queued:
         return
     for signal, sender, kwargs in queued:
         signal.send(sender, **kwargs)
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _send_post_signals(session: Session, flush_context: Any) -> None:
+    # A plain Session (a script's, a test's) sends them at the end of the
+    # flush as before; a SignalSession after it.
+    if not isinstance(session, SignalSession):
+        send_post_signals(session)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -22,13 +22,15 @@ logger = logging.getLogger("storeapp.orders")
 def create_customer_for_new_user(sender: Any, instance: User, created: bool, **kwargs: Any) -> None:
     """post_save(User): give each new user a Customer, in the same transaction.
 
-    Runs from the session's after-flush hook, where adding objects is
-    allowed; the customer is flushed before the transaction commits.
+    Saved at once, as Django's ``Customer.objects.create(user=instance)``:
+    the Customer's pre_save and post_save are sent inside this receiver, so
+    the inspector shows them under the User's post_save.
     """
     if created and instance.customer is None:
         session = object_session(instance)
         assert session is not None
         session.add(Customer(user=instance))
+        session.flush()
 
 
 def on_order_created(sender: Any, order: Any, **kwargs: Any) -> None:

@@ -32,6 +32,7 @@ __all__ = [
     "SendLog",
     "SendRecord",
     "get_observer",
+    "observe_delivery",
     "observed_send",
     "observer",
     "set_observer",
@@ -143,6 +144,46 @@ def observed_send(
         if family[0] is record:
             _deliver(watching, family)
     return responses
+
+
+def observe_delivery(
+    signal: str,
+    sender: str,
+    receiver: Callable[..., Any],
+    arguments: dict[str, Any],
+    status: ReceiverStatus,
+    duration: float,
+    error: BaseException | None = None,
+) -> None:
+    """Show the observer one durable delivery as a row of its own.
+
+    A durable receiver is not called by a send: the worker reads a committed
+    event from the log and calls it (:mod:`storeapp.domain.events.durable`).
+    The record says so: its origin is the event (``event log #12, attempt
+    2``), ``via`` is ``durable delivery``, and its one call has the
+    delivery's status (delivered, failed: will retry, failed: parked as dead).
+    """
+    watching = observer
+    if watching is None:
+        return
+    name, module = _names(receiver)
+    call = ReceiverCall(name, module, status, on_commit=True, duration=duration)
+    if error is not None:
+        call.error = describe_exc(error)
+        call.traceback = "".join(traceback.format_exception(error))
+    record = SendRecord(
+        next(_seq),
+        time.time(),
+        signal,
+        sender,
+        snapshot(arguments),
+        True,
+        threading.current_thread().name,
+        [call],
+        origin=f"event log #{arguments.get('event_id')}, attempt {arguments.get('attempt')}",
+        via="durable delivery",
+    )
+    _deliver(watching, [record])
 
 
 def _deliver(watching: Any, family: list[SendRecord]) -> None:

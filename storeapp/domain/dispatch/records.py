@@ -30,18 +30,33 @@ class ReceiverStatus(StrEnum):
     SKIPPED_SENDER = "skipped: sender filter"
     SKIPPED_PLUGIN_DISABLED = "skipped: plugin disabled"
     SKIPPED_PLUGIN_FAILED = "skipped: plugin failed"
+    #: A durable receiver's delivery of a committed event (from the event log).
+    DELIVERED = "delivered from the event log"
+    RETRYING = "failed: will retry"
+    DEAD = "failed: parked as dead"
 
     @property
     def failed(self) -> bool:
-        return self in (ReceiverStatus.ERROR, ReceiverStatus.FAILED_AFTER_COMMIT)
+        return self in _FAILED
 
     @property
     def ran(self) -> bool:
-        return self in (ReceiverStatus.OK, ReceiverStatus.RAN_AFTER_COMMIT)
+        return self in _RAN
 
     @property
     def skipped(self) -> bool:
         return self.value.startswith("skipped")
+
+
+_FAILED = frozenset(
+    {
+        ReceiverStatus.ERROR,
+        ReceiverStatus.FAILED_AFTER_COMMIT,
+        ReceiverStatus.RETRYING,
+        ReceiverStatus.DEAD,
+    }
+)
+_RAN = frozenset({ReceiverStatus.OK, ReceiverStatus.RAN_AFTER_COMMIT, ReceiverStatus.DELIVERED})
 
 
 @dataclass(slots=True, weakref_slot=True)

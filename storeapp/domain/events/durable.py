@@ -43,7 +43,9 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import Connection
 
+from storeapp.domain.dispatch import instrumentation
 from storeapp.domain.dispatch.names import describe_exc, qualname
+from storeapp.domain.dispatch.records import ReceiverStatus
 from storeapp.domain.events.log import EVENTS
 from storeapp.domain.events.tables import dead, progress
 from storeapp.domain.store.database import WRITE_OPTION
@@ -107,6 +109,33 @@ class Progress:
     last_error: str | None
     owner: str | None
     dead: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One call of a durable receiver with one event, and how it went."""
+
+    durable: Durable
+    event: Event
+    arguments: dict[str, Any]
+    duration: float
+    exc: Exception | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.exc is None
+
+    @property
+    def error(self) -> str:
+        return "" if self.exc is None else describe_exc(self.exc)
+
+
+#: A delivery's outcome (``on_change``) as the inspector shows it.
+_STATUS = {
+    "done": ReceiverStatus.DELIVERED,
+    "retrying": ReceiverStatus.RETRYING,
+    "dead": ReceiverStatus.DEAD,
+}
 
 
 def read_events(conn: Connection, signal: str, after: int, limit: int) -> list[Event]:
@@ -398,35 +427,30 @@ class DurableWorker:
         for event in events:
             if self._stop.is_set() or self.receivers.get(durable.name) is not durable:
                 break
-            ok, error, give_up = self._call(durable, event, attempts + 1)
+            attempt = self._call(durable, event, attempts + 1)
             ran = True
-            if ok:
+            if attempt.ok:
                 self._advance(durable.name, event.id)
                 attempts = 0
-                self._tell(durable, event.id, "done")
+                self._tell(attempt, "done")
                 continue
             attempts += 1
-            if attempts >= max_attempts or give_up:
-                self._bury(durable.name, event.id, attempts, error)
+            if attempts >= max_attempts or isinstance(attempt.exc, GiveUp):
+                self._bury(durable.name, event.id, attempts, attempt.error)
                 attempts = 0
-                self._tell(durable, event.id, "dead")
+                self._tell(attempt, "dead")
                 continue
             delay = min(cap, self.backoff * 2 ** (attempts - 1))
-            self._postpone(durable.name, attempts, self.clock() + delay, error)
-            self._tell(durable, event.id, "retrying")
+            self._postpone(durable.name, attempts, self.clock() + delay, attempt.error)
+            self._tell(attempt, "retrying")
             break  # in order: the next event waits for this one
         return ran
 
-    def _call(self, durable: Durable, event: Event, attempt: int) -> tuple[bool, str, bool]:
-        """Run the receiver: (succeeded, the error's description, gave up)."""
+    def _call(self, durable: Durable, event: Event, attempt: int) -> Attempt:
+        arguments = {"event_id": event.id, "payload": event.payload, "attempt": attempt}
+        start = time.perf_counter()
         try:
-            durable.fn(
-                signal=durable.signal,
-                sender=event.sender,
-                event_id=event.id,
-                payload=event.payload,
-                attempt=attempt,
-            )
+            durable.fn(signal=durable.signal, sender=event.sender, **arguments)
         except Exception as exc:
             logger.error(
                 "Durable receiver %s failed on event %d (attempt %d): %s",
@@ -436,8 +460,8 @@ class DurableWorker:
                 describe_exc(exc),
                 exc_info=exc,
             )
-            return False, describe_exc(exc), isinstance(exc, GiveUp)
-        return True, "", False
+            return Attempt(durable, event, arguments, time.perf_counter() - start, exc)
+        return Attempt(durable, event, arguments, time.perf_counter() - start)
 
     def _mine(self, name: str) -> Any:
         return and_(progress.c.receiver == name, progress.c.owner == self.owner)
@@ -500,24 +524,41 @@ class DurableWorker:
             ).all()
         for row in rows:
             event = Event(row.event_id, row.signal, row.sender, _payload(row.payload))
-            ok, error, _give_up = self._call(durable, event, row.attempts + 1)
+            attempt = self._call(durable, event, row.attempts + 1)
             with self.write_engine.begin() as conn:
                 key = and_(dead.c.receiver == durable.name, dead.c.event_id == event.id)
-                if ok:
+                if attempt.ok:
                     conn.execute(dead.delete().where(key))
                 else:
                     conn.execute(
                         update(dead)
                         .where(key)
-                        .values(retry=0, attempts=row.attempts + 1, error=error, at=self.clock())
+                        .values(
+                            retry=0,
+                            attempts=row.attempts + 1,
+                            error=attempt.error,
+                            at=self.clock(),
+                        )
                     )
-            self._tell(durable, event.id, "done" if ok else "dead")
+            self._tell(attempt, "done" if attempt.ok else "dead")
         return bool(rows)
 
-    def _tell(self, durable: Durable, event_id: int, outcome: str) -> None:
+    def _tell(self, attempt: Attempt, outcome: str) -> None:
+        """Tell the inspector (its own row per delivery), ``on_change`` and
+        the receiver's own ``on_change``."""
+        durable, event = attempt.durable, attempt.event
+        instrumentation.observe_delivery(
+            durable.signal,
+            event.sender,
+            durable.fn,
+            attempt.arguments,
+            _STATUS[outcome],
+            attempt.duration,
+            attempt.exc,
+        )
         for tell, args in (
-            (self.on_change, (durable.name, event_id, outcome)),
-            (durable.on_change, (event_id, outcome)),
+            (self.on_change, (durable.name, event.id, outcome)),
+            (durable.on_change, (event.id, outcome)),
         ):
             if tell is not None:
                 try:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storeapp.domain import dispatch
 from storeapp.domain.errors import InvalidState
+from storeapp.domain.models import SignalSession
 from storeapp.domain.store.database import WRITE_OPTION, is_sqlite_memory
 
 
@@ -131,7 +132,9 @@ class SqlAlchemyUnitOfWorkFactory:
         self._serial = threading.RLock() if is_sqlite_memory(engine.url) else None
         self._local = threading.local()
         write_bind = engine.execution_options(**{WRITE_OPTION: True})
-        self._write = sessionmaker(bind=write_bind, expire_on_commit=False, autoflush=True)
+        self._write = sessionmaker(
+            bind=write_bind, class_=SignalSession, expire_on_commit=False, autoflush=True
+        )
         self._read = sessionmaker(bind=engine, expire_on_commit=False)
 
     @contextmanager

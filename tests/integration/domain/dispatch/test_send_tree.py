@@ -95,19 +95,24 @@ def test_receiver_failed_is_a_child_of_the_order_created_whose_receiver_failed(
     assert (failure.parent, failure.depth) == (cause.seq, 1)
 
 
-def test_the_customer_core_creates_is_saved_by_the_next_flush_not_inside_the_receiver(
+def test_the_customer_core_creates_is_saved_inside_the_users_post_save_as_in_django(
     store: Store, core_ready: Any, observer: Observer
 ) -> None:
-    """create_customer_for_new_user only adds the Customer to the session:
-    the unit of work's next flush saves it, so its model signals are sends
-    of their own, after the User's, from register_user."""
+    """create_customer_for_new_user saves the Customer at once (Django's
+    ``Customer.objects.create``): its model signals are sent inside the
+    User's post_save, by that receiver, and the inspector nests them."""
     store.register_user("ada", "ada@example.com", "s3cret-pass")
 
     got = [(r.signal, r.sender, r.depth) for r in observer.records]
     assert got[:4] == [
         ("pre_save", "User", 0),
         ("post_save", "User", 0),
-        ("pre_save", "Customer", 0),
-        ("post_save", "Customer", 0),
+        ("pre_save", "Customer", 1),
+        ("post_save", "Customer", 1),
     ]
-    assert all(r.origin.startswith("UserServices.register_user (") for r in observer.records)
+    user_saved = observer.records[1]
+    for customer_saved in observer.records[2:4]:
+        assert customer_saved.parent == user_saved.seq
+        assert customer_saved.within.endswith("create_customer_for_new_user")
+        assert customer_saved.origin.startswith("create_customer_for_new_user (")
+    assert user_saved.origin.startswith("UserServices.register_user (")

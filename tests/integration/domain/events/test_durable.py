@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy import insert
 
 from storeapp.domain import Store
+from storeapp.domain.dispatch import instrumentation
+from storeapp.domain.dispatch.records import ReceiverStatus
 from storeapp.domain.events.durable import DurableRegistry, DurableWorker, progress_of, retry_dead
 from storeapp.domain.events.log import EVENTS
 from storeapp.domain.models import utcnow
@@ -242,3 +244,48 @@ def test_an_idle_worker_writes_nothing(store, receivers):
     w.stop()
 
     assert progress_of(store.engine, "test.orders") is None
+
+
+class Observer:
+    """A dispatch observer that keeps what it is shown."""
+
+    def __init__(self) -> None:
+        self.records: list[Any] = []
+
+    def sent(self, record: Any) -> None:
+        self.records.append(record)
+
+    def sent_all(self, records: list[Any]) -> None:
+        self.records.extend(records)
+
+
+def test_the_inspector_sees_each_delivery_as_its_own_row_with_event_attempt_and_outcome(
+    store, receivers
+):
+    got = Recorder(failures=2)
+    receivers.connect("order_created", got, "test.orders")
+    first = append(store, "order_created", order_id=1)
+    clock = Clock()
+    w = worker(store, receivers, clock=clock, max_attempts=2, backoff=1.0)
+    seen = Observer()
+    instrumentation.set_observer(seen)
+    try:
+        w.run_once()
+        clock.now += 10
+        w.run_once()
+        retry_dead(store.engine, "test.orders", first)
+        w.run_once()
+    finally:
+        instrumentation.set_observer(None)
+
+    rows = [(r.origin, r.via, r.calls[0].status) for r in seen.records]
+    assert rows == [
+        (f"event log #{first}, attempt 1", "durable delivery", ReceiverStatus.RETRYING),
+        (f"event log #{first}, attempt 2", "durable delivery", ReceiverStatus.DEAD),
+        (f"event log #{first}, attempt 3", "durable delivery", ReceiverStatus.DELIVERED),
+    ]
+    failed = seen.records[0]
+    assert failed.signal == "order_created" and failed.sender == "Order"
+    assert "relay down" in failed.calls[0].error and "RuntimeError" in failed.calls[0].traceback
+    assert failed.calls[0].receiver.endswith("Recorder")
+    assert f"event_id={first}" in failed.kwargs

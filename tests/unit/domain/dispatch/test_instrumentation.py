@@ -321,8 +321,13 @@ def test_a_status_says_whether_the_receiver_ran_failed_or_was_skipped() -> None:
     failed = {s for s in ReceiverStatus if s.failed}
     skipped = {s for s in ReceiverStatus if s.skipped}
 
-    assert ran == {ReceiverStatus.OK, ReceiverStatus.RAN_AFTER_COMMIT}
-    assert failed == {ReceiverStatus.ERROR, ReceiverStatus.FAILED_AFTER_COMMIT}
+    assert ran == {ReceiverStatus.OK, ReceiverStatus.RAN_AFTER_COMMIT, ReceiverStatus.DELIVERED}
+    assert failed == {
+        ReceiverStatus.ERROR,
+        ReceiverStatus.FAILED_AFTER_COMMIT,
+        ReceiverStatus.RETRYING,
+        ReceiverStatus.DEAD,
+    }
     assert skipped == {
         ReceiverStatus.SKIPPED_MUTED,
         ReceiverStatus.SKIPPED_SENDER,

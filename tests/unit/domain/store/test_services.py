@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from storeapp.domain import OutOfStock, Store, UnitOfWork, ValidationError
+from storeapp.domain.models import SignalSession
 from storeapp.domain.signals import order_created
 from storeapp.domain.store import open_engine
 from storeapp.domain.store.catalogue import CatalogueServices
@@ -39,7 +40,7 @@ class FakeUnitOfWorkFactory:
 
     def __init__(self) -> None:
         self.engine = open_engine("sqlite://")
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = sessionmaker(self.engine, class_=SignalSession, expire_on_commit=False)
         self.handed_out: list[RecordingUnitOfWork] = []
         self.reads = 0
 
