@@ -321,13 +321,34 @@ class ListenerPlugin:
         if not any(c[3] == uid and c[0] is signal for c in self.connections):
             self.connections.append((signal, receiver, sender, uid))
 
-    def connect_durable(self, signal: Signal, receiver: Callable[..., Any], name: str) -> None:
+    def connect_durable(
+        self,
+        signal: Signal,
+        receiver: Callable[..., Any],
+        name: str,
+        *,
+        max_attempts: int | None = None,
+        backoff_cap: float | None = None,
+        on_change: Callable[[int, str], None] | None = None,
+    ) -> None:
         """Connect a durable receiver (``signal.connect(receiver, durable=...)``)
         under ``<plugin>.<name>``, and disconnect it on shutdown(). It is
         delivered every committed event of ``signal`` at least once, on the
         durable worker's thread, after a crash or a restart too; its
-        progress stays in the database while the plugin is off."""
+        progress stays in the database while the plugin is off.
+
+        ``max_attempts`` and ``backoff_cap`` replace the worker's settings for
+        this receiver (the cap can only be shorter); ``on_change(event_id,
+        outcome)`` is told each committed outcome ("done", "retrying", "dead")
+        on the worker's thread. See :mod:`storeapp.domain.events.durable`."""
         full = f"{self.name}.{name}"
-        signal.connect(receiver, durable=full)
+        durable_registry.connect(
+            signal,
+            receiver,
+            full,
+            max_attempts=max_attempts,
+            backoff_cap=backoff_cap,
+            on_change=on_change,
+        )
         if full not in self.durable_names:
             self.durable_names.append(full)

@@ -1,5 +1,6 @@
 """The mail library the email log uses (not a plugin; no Qt, no listeners):
-messages, the backends that deliver them, and the delivery thread."""
+messages and the backends that deliver them. Delivery itself is the email
+log's durable receivers, on the durable worker's thread."""
 
 from storeapp.mail.backends import (
     BACKENDS,
@@ -10,32 +11,22 @@ from storeapp.mail.backends import (
     SMTPBackend,
     describe_error,
     get_backend,
-)
-from storeapp.mail.delivery import (
-    ABANDONED,
-    FAILED_PREFIX,
-    STATUS_QUEUED,
-    STATUS_SENT,
-    DeliveryQueue,
+    is_permanent,
 )
 from storeapp.mail.messages import (
     DEFAULT_FROM,
     OrderLine,
     as_email_message,
+    event_message_id,
     order_confirmation,
     valid_from_address,
     welcome_message,
 )
 
 __all__ = [
-    "ABANDONED",
     "BACKENDS",
     "DEFAULT_FROM",
-    "FAILED_PREFIX",
-    "STATUS_QUEUED",
-    "STATUS_SENT",
     "BaseEmailBackend",
-    "DeliveryQueue",
     "FileBackend",
     "MailError",
     "MemoryBackend",
@@ -43,7 +34,9 @@ __all__ = [
     "SMTPBackend",
     "as_email_message",
     "describe_error",
+    "event_message_id",
     "get_backend",
+    "is_permanent",
     "order_confirmation",
     "valid_from_address",
     "welcome_message",

@@ -5,13 +5,16 @@ A backend has ``open()``, ``close()`` and ``send_messages(messages) -> int``
 record why a message failed):
 
 * :class:`FileBackend` writes one ``.eml`` file per message into a folder,
-  atomically (a hidden temp file, then ``os.replace``);
-* :class:`SMTPBackend` talks to a mail server with :mod:`smtplib`;
-* :class:`MemoryBackend` keeps what it was given; ``outbox`` reads it back as
-  :class:`email.message.EmailMessage` objects (tests).
+  atomically (a hidden temp file, then linked into place), named after the
+  message's Message-ID: the same message sent again makes no second file;
+* :class:`SMTPBackend` talks to a mail server with :mod:`smtplib` (the
+  Message-ID travels with the message: a mail client shows a resent one once);
+* :class:`MemoryBackend` keeps what it was given, once per Message-ID;
+  ``outbox`` reads it back as :class:`email.message.EmailMessage` objects.
 
-:func:`get_backend` picks one by short name or import path, and
-:func:`describe_error` turns a delivery error into a line a cashier can read.
+:func:`get_backend` picks one by short name or import path,
+:func:`describe_error` turns a delivery error into a line a cashier can read
+and :func:`is_permanent` tells a refusal that no retry will change.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ __all__ = [
     "SMTPBackend",
     "describe_error",
     "get_backend",
+    "is_permanent",
 ]
 
 
@@ -73,6 +77,19 @@ def describe_error(exc: BaseException) -> str:
     except Exception:
         text = ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """True if the mail server refused for good (a 5xx reply: no such
+    mailbox, sender refused): sending again would be refused again. A
+    connection problem or a 4xx reply is worth retrying."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return bool(exc.recipients) and all(
+            500 <= code < 600 for code, _text in exc.recipients.values()
+        )
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 500 <= exc.smtp_code < 600
+    return False
 
 
 def _decode(value: Any) -> str:
@@ -109,8 +126,17 @@ class BaseEmailBackend:
         self.close()
 
 
+def _file_stem(message: Message) -> str | None:
+    """A file name for ``message`` from its Message-ID (None if it has none)."""
+    message_id = str(message.get("Message-ID") or "").strip().strip("<>")
+    stem = "".join(c if c.isalnum() or c in ".-_@" else "_" for c in message_id)
+    return stem.lstrip(".")[:200] or None
+
+
 class FileBackend(BaseEmailBackend):
-    """One ``.eml`` file per message in ``directory`` (created on demand)."""
+    """One ``.eml`` file per message in ``directory`` (created on demand),
+    named after its Message-ID (``order-confirmation.E12@shop.invalid.eml``):
+    a message whose file is already there is not written again."""
 
     def __init__(self, directory: str | os.PathLike[str], **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -127,33 +153,45 @@ class FileBackend(BaseEmailBackend):
         return sent
 
     def write(self, message: Message) -> Path:
-        """Write ``message`` atomically; returns the new file's path."""
+        """Write ``message`` atomically; returns its file's path (the one
+        already there if this Message-ID was written before)."""
+        stem = _file_stem(message)
+        if stem is None:
+            stem = f"{datetime.now().strftime('%Y%m%d-%H%M%S-%f')}-{uuid.uuid4().hex}"
+        target = self.directory / f"{stem}.eml"
+        if target.exists():
+            return target
         data = message.as_bytes()
         self.directory.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-        target = self.directory / f"{stamp}-{uuid.uuid4().hex}.eml"
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
+            try:
+                os.link(tmp, target)  # atomic, and never replaces a file already there
+            except FileExistsError:
+                pass
+            except OSError:  # a file system without hard links
+                os.replace(tmp, target)
+        finally:
             try:
                 os.unlink(tmp)
             except OSError:
                 pass
-            raise
         return target
 
 
 class MemoryBackend(BaseEmailBackend):
-    """Keeps every message in ``outbox`` (Django's locmem backend)."""
+    """Keeps every message in ``outbox`` (Django's locmem backend), once per
+    Message-ID: a message sent again is not kept twice."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._sent: list[Message] = []
+        self._ids: set[str] = set()
+        self._lock = threading.Lock()
 
     @property
     def outbox(self) -> list[EmailMessage]:
@@ -166,7 +204,13 @@ class MemoryBackend(BaseEmailBackend):
 
     def send_messages(self, messages: Iterable[Message]) -> int:
         messages = list(messages)
-        self._sent.extend(messages)
+        with self._lock:
+            for message in messages:
+                message_id = str(message.get("Message-ID") or "")
+                if message_id and message_id in self._ids:
+                    continue
+                self._ids.add(message_id)
+                self._sent.append(message)
         return len(messages)
 
 

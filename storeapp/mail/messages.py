@@ -26,6 +26,7 @@ __all__ = [
     "DEFAULT_FROM",
     "OrderLine",
     "as_email_message",
+    "event_message_id",
     "order_confirmation",
     "valid_from_address",
     "welcome_message",
@@ -70,8 +71,24 @@ def _header(value: str) -> str | Header:
     return value if value.isascii() else Header(value, "utf-8")
 
 
-def _new_message(from_address: str, to_name: str, to_email: str, subject: str) -> Message:
-    for value in (from_address, to_name, to_email):
+def _domain(from_address: str) -> str:
+    return parseaddr(from_address)[1].rpartition("@")[2] or "storeapp.invalid"
+
+
+def event_message_id(kind: str, event_id: int, from_address: str = DEFAULT_FROM) -> str:
+    """The Message-ID of the ``kind`` email of event ``event_id``
+    (``<order-confirmation.E123@corner.invalid>``): the same event always
+    makes the same id, so a redelivered message is recognisably the same one
+    (the file backend keeps one file per id, a mail client one message)."""
+    if not kind.replace("-", "").isalnum():
+        raise ValueError(f"unusable email kind {kind!r}")
+    return f"<{kind}.E{int(event_id)}@{_domain(from_address)}>"
+
+
+def _new_message(
+    from_address: str, to_name: str, to_email: str, subject: str, message_id: str | None
+) -> Message:
+    for value in (from_address, to_name, to_email, message_id or ""):
         _header(value)
     msg: Message[str, str | Header] = Message(policy=_POLICY)  # a Subject may be a Header
     msg["MIME-Version"] = "1.0"
@@ -79,8 +96,8 @@ def _new_message(from_address: str, to_name: str, to_email: str, subject: str) -
     msg["To"] = formataddr((to_name, to_email), charset="utf-8")
     msg["Subject"] = _header(subject)
     msg["Date"] = format_datetime(datetime.now().astimezone())
-    domain = parseaddr(from_address)[1].rpartition("@")[2] or "storeapp.invalid"
-    msg["Message-ID"] = make_msgid(domain=domain)  # domain given: no DNS look-up
+    # The domain given: make_msgid does no DNS look-up.
+    msg["Message-ID"] = message_id or make_msgid(domain=_domain(from_address))
     return msg
 
 
@@ -98,9 +115,14 @@ def as_email_message(message: Message) -> EmailMessage:
     return parsed
 
 
-def welcome_message(*, from_address: str, username: str, email: str) -> Message:
-    """The welcome email for a new user. It never mentions a password."""
-    msg = _new_message(from_address, username, email, f"Welcome to storeapp, {username}")
+def welcome_message(
+    *, from_address: str, username: str, email: str, message_id: str | None = None
+) -> Message:
+    """The welcome email for a new user. It never mentions a password.
+    ``message_id``: see :func:`event_message_id` (else a random one)."""
+    msg = _new_message(
+        from_address, username, email, f"Welcome to storeapp, {username}", message_id
+    )
     _set_body(
         msg,
         f"Hello {username},\n"
@@ -129,11 +151,14 @@ def order_confirmation(
     order_number: int | str,
     lines: Sequence[OrderLine],
     total: str,
+    message_id: str | None = None,
 ) -> Message:
     """The confirmation of an order: each line (product, quantity, unit
     price, line total) and the total. Lines stay under 78 characters, so the
     body stays plain text (7bit/8bit) in the ``.eml`` file."""
-    msg = _new_message(from_address, username, email, f"Your storeapp order #{order_number}")
+    msg = _new_message(
+        from_address, username, email, f"Your storeapp order #{order_number}", message_id
+    )
     rows = [
         f"{'Qty':>5}  {'Product':<{_NAME_WIDTH}}  {'Unit price':>11}  {'Line total':>11}",
         f"{'-' * 5}  {'-' * _NAME_WIDTH}  {'-' * 11}  {'-' * 11}",

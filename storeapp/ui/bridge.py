@@ -16,7 +16,7 @@ rush hour.
 :meth:`GuiBridge.yield_to_gui` is the other half of that bargain. CPython
 hands the GIL round robin, so a refresh that needs 10 ms of Python takes
 about 10 ms times the number of busy threads. Background loops (the
-rush-hour worker, the email delivery thread) call it between two units of
+rush-hour worker, the email log's durable receivers) call it between two units of
 work: it returns at once, unless the GUI thread is running a refresh, and
 then waits until the refresh is done (at most ``YIELD_TIMEOUT``).
 """

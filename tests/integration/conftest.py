@@ -1,7 +1,7 @@
 """The integration tests run on every backend: ``store`` is a fresh database
 of each (ids ``[sqlite]`` and ``[postgresql]``). A test that is about SQLite
 itself (a file, its pragmas, its locks) uses ``sqlite_store`` and says so in
-its name."""
+its name. The email log's fixtures are in :mod:`tests.integration.mailtools`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 
 from storeapp.domain import Store
+from tests.integration.mailtools import make_plugin, make_worker, shop, smtp_server
+
+__all__ = ["make_plugin", "make_worker", "shop", "smtp_server"]
 
 
 @pytest.fixture

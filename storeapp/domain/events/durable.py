@@ -15,7 +15,9 @@ is delivered, after a crash or a restart too:
   (a crash after its effect and before the progress commit runs it again);
 * a failure is retried with capped exponential backoff; after
   ``max_attempts`` the event is parked as *dead* for that receiver (the
-  receiver moves on), visible, and can be retried by hand;
+  receiver moves on), visible, and can be retried by hand; a receiver may
+  ask for more (or fewer) attempts and a shorter cap than the worker's, and
+  raise :class:`GiveUp` for an event that can never succeed (parked at once);
 * several processes on one database never run the same receiver at the
   same time: a worker claims a receiver with a lease it renews, and a
   crashed worker's claim comes back when its lease runs out (at once if the
@@ -38,7 +40,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -62,13 +64,39 @@ class Event:
     payload: dict[str, Any]
 
 
+class GiveUp(Exception):
+    """Raised by a durable receiver: this event can never succeed (a refused
+    recipient, a payload it cannot read). It is parked as dead at once,
+    without the retries that would hold up the events behind it."""
+
+
 @dataclass(frozen=True)
 class Durable:
-    """A durable receiver: its name, the signal it follows, the function."""
+    """A durable receiver: its name, the signal it follows, the function,
+    and what it asked of the worker (None: the worker's own setting)."""
 
     name: str
     signal: str
     fn: Callable[..., Any]
+    #: Attempts before an event is parked as dead.
+    max_attempts: int | None = None
+    #: The longest wait between attempts (never longer than the worker's).
+    backoff_cap: float | None = None
+    #: Told ``(event_id, outcome)`` ("done", "retrying", "dead") once the
+    #: outcome is committed, in the worker's thread.
+    on_change: Callable[[int, str], None] | None = None
+
+
+@dataclass(frozen=True)
+class DeadEvent:
+    """An event a receiver gave up on (the dead table's row)."""
+
+    event_id: int
+    attempts: int
+    error: str
+    at: float
+    #: Someone asked to try it again; the worker has not yet.
+    retry: bool
 
 
 @dataclass(frozen=True)
@@ -161,21 +189,35 @@ class DurableRegistry:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_name: dict[str, Durable] = {}
+        self._wakers: list[Callable[[], None]] = []
 
-    def connect(self, signal: Any, fn: Callable[..., Any], name: str) -> Callable[..., Any]:
+    def connect(
+        self,
+        signal: Any,
+        fn: Callable[..., Any],
+        name: str,
+        *,
+        max_attempts: int | None = None,
+        backoff_cap: float | None = None,
+        on_change: Callable[[int, str], None] | None = None,
+    ) -> Callable[..., Any]:
         """Deliver every committed event of ``signal`` (a Signal or its name)
         to ``fn(signal=..., sender=..., event_id=..., payload=..., attempt=...)``.
 
         ``name`` identifies the receiver's progress in the database: keep it
         stable across releases. Connecting a name again replaces its function.
+        ``max_attempts``, ``backoff_cap`` and ``on_change``: see :class:`Durable`.
         """
+        if max_attempts is not None and max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1.")
         if not name or not isinstance(name, str) or len(name) > 200:
             raise ValueError("A durable receiver needs a stable name (1-200 characters).")
         signal_name = getattr(signal, "name", signal)
         if not isinstance(signal_name, str):
             raise TypeError("signal must be a Signal or a signal's name")
+        durable = Durable(name, signal_name, fn, max_attempts, backoff_cap, on_change)
         with self._lock:
-            self._by_name[name] = Durable(name, signal_name, fn)
+            self._by_name[name] = durable
         return fn
 
     def disconnect(self, name: str) -> bool:
@@ -189,6 +231,23 @@ class DurableRegistry:
     def get(self, name: str) -> Durable | None:
         with self._lock:
             return self._by_name.get(name)
+
+    def wake(self) -> None:
+        """Ask the running workers to look at the log now (a hand retry, a
+        commit of this process) instead of at their next poll."""
+        with self._lock:
+            wakers = list(self._wakers)
+        for wake in wakers:
+            wake()
+
+    def _add_waker(self, wake: Callable[[], None]) -> None:
+        with self._lock:
+            self._wakers.append(wake)
+
+    def _remove_waker(self, wake: Callable[[], None]) -> None:
+        with self._lock:
+            if wake in self._wakers:
+                self._wakers.remove(wake)
 
 
 #: The process's durable receivers (what ``Signal.connect(durable=...)`` fills).
@@ -246,6 +305,7 @@ class DurableWorker:
             self._stop.clear()
             self._thread = threading.Thread(target=self._loop, name="storeapp-durable", daemon=True)
             self._thread.start()
+            self.receivers._add_waker(self.wake)
 
     def wake(self) -> None:
         """Look at the log now (a commit of this process appended to it)."""
@@ -254,6 +314,7 @@ class DurableWorker:
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         self._wake.set()
+        self.receivers._remove_waker(self.wake)
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
@@ -373,6 +434,8 @@ class DurableWorker:
             events = read_events(conn, durable.signal, row.cursor, self.batch)
         ran = False
         attempts = row.attempts
+        max_attempts = durable.max_attempts or self.max_attempts
+        cap = min(self.backoff_cap, durable.backoff_cap or self.backoff_cap)
         for event in events:
             if self._stop.is_set() or self.receivers.get(durable.name) is not durable:
                 break
@@ -384,12 +447,12 @@ class DurableWorker:
                 self._tell(attempt, "done")
                 continue
             attempts += 1
-            if attempts >= self.max_attempts:
+            if attempts >= max_attempts or isinstance(attempt.exc, GiveUp):
                 self._bury(durable.name, event.id, attempts, attempt.error)
                 attempts = 0
                 self._tell(attempt, "dead")
                 continue
-            delay = min(self.backoff_cap, self.backoff * 2 ** (attempts - 1))
+            delay = min(cap, self.backoff * 2 ** (attempts - 1))
             self._postpone(durable.name, attempts, self.clock() + delay, attempt.error)
             self._tell(attempt, "retrying")
             break  # in order: the next event waits for this one
@@ -493,7 +556,8 @@ class DurableWorker:
         return bool(rows)
 
     def _tell(self, attempt: Attempt, outcome: str) -> None:
-        """Tell ``on_change`` and the inspector (its own row per delivery)."""
+        """Tell the inspector (its own row per delivery), ``on_change`` and
+        the receiver's own ``on_change``."""
         durable, event = attempt.durable, attempt.event
         instrumentation.observe_delivery(
             durable.signal,
@@ -504,11 +568,15 @@ class DurableWorker:
             attempt.duration,
             attempt.exc,
         )
-        if self.on_change is not None:
-            try:
-                self.on_change(durable.name, event.id, outcome)
-            except Exception:
-                logger.exception("on_change of the durable worker failed")
+        for tell, args in (
+            (self.on_change, (durable.name, event.id, outcome)),
+            (durable.on_change, (event.id, outcome)),
+        ):
+            if tell is not None:
+                try:
+                    tell(*args)
+                except Exception:
+                    logger.exception("on_change of the durable receiver %s failed", durable.name)
 
 
 # -- queries and the hand retry (any thread) ----------------------------------------------
@@ -543,3 +611,25 @@ def progress_of(engine: Any, receiver: str) -> Progress | None:
         row.owner,
         tuple(buried),
     )
+
+
+def dead_events(engine: Any, receiver: str) -> list[DeadEvent]:
+    """The events ``receiver`` gave up on, oldest first."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(dead).where(dead.c.receiver == receiver).order_by(dead.c.event_id)
+        ).all()
+    return [DeadEvent(r.event_id, r.attempts, r.error, r.at, bool(r.retry)) for r in rows]
+
+
+def pending_events(engine: Any, receiver: str, signal: str, limit: int) -> tuple[int, list[Event]]:
+    """How many committed events of ``signal`` ``receiver`` has still to
+    finish, and the first ``limit`` of them (the first is the one it is on)."""
+    with engine.connect() as conn:
+        cursor = conn.scalar(select(progress.c.cursor).where(progress.c.receiver == receiver)) or 0
+        count = conn.scalar(
+            select(func.count())
+            .select_from(EVENTS)
+            .where(EVENTS.c.signal == signal, EVENTS.c.id > cursor)
+        )
+        return int(count or 0), read_events(conn, signal, cursor, limit) if limit > 0 else []

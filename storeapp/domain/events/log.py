@@ -20,9 +20,11 @@ a string (``"7.90"``), never a float.
 
 * ``user_registered`` (sender ``User``): ``user_id``, ``username``, ``email``.
 * ``order_created`` (sender ``Order``): ``order_id``, ``customer_id``,
-  ``user_id``, ``total``, ``lines``: each ``product_id``, ``sku``,
-  ``quantity``, ``unit_price``. The stock checkout took is implied by the
-  lines; it has no ``product_changed`` of its own.
+  ``user_id``, ``username``, ``email`` (the buyer, for the confirmation
+  email), ``total``, ``lines``: each ``product_id``, ``sku``, ``name``,
+  ``quantity``, ``unit_price``, ``line_total``. The stock checkout took is
+  implied by the lines; it has no ``product_changed`` of its own. (The
+  buyer and the product names cost no query: checkout loaded them.)
 * ``order_cancelled`` (sender ``Order``): the same keys; the lines went
   back to stock (again no ``product_changed``).
 * ``product_changed`` (sender ``Product``; no in-process signal of its own,
@@ -117,8 +119,10 @@ def lines_payload(items: Iterable[OrderItem]) -> list[dict[str, Any]]:
         {
             "product_id": item.product_id,
             "sku": item.product.sku,
+            "name": item.product.name,
             "quantity": item.quantity,
             "unit_price": _money(item.unit_price),
+            "line_total": _money(item.line_total),
         }
         for item in items
     ]
@@ -126,10 +130,13 @@ def lines_payload(items: Iterable[OrderItem]) -> list[dict[str, Any]]:
 
 def order_payload(order: Order) -> dict[str, Any]:
     """For ``order_created`` and ``order_cancelled`` alike."""
+    user = order.customer.user
     return {
         "order_id": order.id,
         "customer_id": order.customer_id,
-        "user_id": order.customer.user_id,
+        "user_id": user.id,
+        "username": user.username,
+        "email": user.email,
         "total": _money(order.total),
         "lines": lines_payload(order.items),
     }

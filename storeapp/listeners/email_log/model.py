@@ -14,7 +14,8 @@ __all__ = ["EmailLogModel"]
 
 
 class EmailLogModel(CellModel):
-    """Time, To, Subject, Status; oldest first, newest at the bottom.
+    """Time, To, Subject, Status (queued, sent, retrying, dead); in event
+    order, newest at the bottom.
 
     Fed whole snapshots through :meth:`sync`, which hands the difference to
     :meth:`CellModel.sync_rows`: one batched insert at the bottom, one

@@ -5,20 +5,22 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtGui import QFontDatabase, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDialogButtonBox,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPlainTextEdit,
+    QPushButton,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from storeapp.listeners.email_log.log import EmailRecord, render_message, summary
+from storeapp.listeners.email_log.log import DEAD, EmailRecord, render_message, summary
 from storeapp.listeners.email_log.model import EmailLogModel
 
 __all__ = ["EmailLogPanel", "EmailLogActions", "EmailMessageDialog"]
@@ -31,7 +33,12 @@ class EmailLogActions(Protocol):
     @property
     def total(self) -> int: ...
 
+    @property
+    def pending(self) -> int: ...
+
     def backend_description(self) -> str: ...
+
+    def retry(self, event_id: int) -> bool: ...
 
     def open_message(self, row: int, parent: QWidget | None = None) -> Any: ...
 
@@ -65,7 +72,8 @@ class EmailMessageDialog(QDialog):
 
 
 class EmailLogPanel(QWidget):
-    """The dock's content: a count, the table, where messages go."""
+    """The dock's content: a count, the table, Retry (for a dead message:
+    the button, or Ctrl+R in the table), where messages go."""
 
     def __init__(
         self, plugin: EmailLogActions, model: EmailLogModel, parent: QWidget | None = None
@@ -93,14 +101,26 @@ class EmailLogPanel(QWidget):
         self.table.setColumnWidth(EmailLogModel.TIME, 150)
         self.table.setColumnWidth(EmailLogModel.TO, 190)
         self.table.setColumnWidth(EmailLogModel.STATUS, 90)
-        self.table.setToolTip("Double-click a message to read it.")
+        self.table.setToolTip("Double-click a message to read it; Ctrl+R retries a dead one.")
         self.table.doubleClicked.connect(self._open)
+        self.retry_button = QPushButton("&Retry", self)
+        self.retry_button.setObjectName("emailRetry")
+        self.retry_button.setToolTip("Send the selected dead message again (Ctrl+R).")
+        self.retry_button.clicked.connect(self.retry_selected)
+        shortcut = QShortcut(QKeySequence("Ctrl+R"), self.table)
+        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        shortcut.activated.connect(self.retry_selected)
+        self.table.selectionModel().selectionChanged.connect(self._update_retry)
+        model.dataChanged.connect(self._update_retry)
         self.backend_label = QLabel(self)
         self.backend_label.setObjectName("emailBackend")
         self.backend_label.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.count)
+        top = QHBoxLayout()
+        top.addWidget(self.count, 1)
+        top.addWidget(self.retry_button)
+        layout.addLayout(top)
         layout.addWidget(self.table)
         layout.addWidget(self.backend_label)
         self._at_bottom = True
@@ -109,8 +129,30 @@ class EmailLogPanel(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        self.count.setText(summary(self.model.records(), self.plugin.total))
+        self.count.setText(summary(self.model.records(), self.plugin.total, self.plugin.pending))
         self.backend_label.setText(self.plugin.backend_description())
+        self._update_retry()
+
+    def selected(self) -> EmailRecord | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows or not 0 <= rows[0].row() < self.model.rowCount():
+            return None
+        return self.model.record(rows[0].row())
+
+    def retry_selected(self) -> bool:
+        """Retry the selected message if it is dead (the button, Ctrl+R)."""
+        record = self.selected()
+        if record is None or record.state != DEAD or record.retry_asked:
+            return False
+        asked = self.plugin.retry(record.id)
+        self._update_retry()
+        return asked
+
+    def _update_retry(self, *args: Any) -> None:
+        record = self.selected()
+        self.retry_button.setEnabled(
+            record is not None and record.state == DEAD and not record.retry_asked
+        )
 
     def _remember_scroll(self, *args: Any) -> None:
         bar = self.table.verticalScrollBar()

@@ -1,178 +1,286 @@
-"""The email log plugin against a real SQLite store: backends and delivery.
-
-The SMTP tests talk to a tiny SMTP server started here on 127.0.0.1 with an
-ephemeral port (socketserver, no extra dependency).
-"""
+"""The email log's backends against a real store and a durable worker: the
+outbox folder, a real SMTP server (aiosmtpd) and memory; one message per
+event however often it is delivered."""
 
 from __future__ import annotations
 
-import socket
-import socketserver
 import threading
-import time
-from email import policy
-from email.parser import BytesParser
-from pathlib import Path
-from types import SimpleNamespace
+from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from storeapp import mail
-from storeapp.domain import Store
-from storeapp.domain.demo import seed_catalogue
-from storeapp.domain.models import User
-from storeapp.domain.signals import user_registered
-from storeapp.listeners import core
+from storeapp.domain.errors import OutOfStock
+from storeapp.domain.events.tables import progress
 from storeapp.listeners.api import HeadlessHost
 from storeapp.listeners.email_log.plugin import EmailLogPlugin
-
-PASSWORD = "s3cret-Passw0rd!"
-
-
-# --------------------------------------------------------------------------
-# Fixtures and helpers
-# --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def store(tmp_path):
-    store = Store.open(f"sqlite:///{tmp_path}/t.db")
-    seed_catalogue(store)
-    core.ready()
-    yield store
-    core.shutdown()
-    store.close()
+from tests.integration.mailtools import (
+    PASSWORD,
+    outbox_files,
+    parse,
+    place_order,
+    wait_until,
+)
 
 
-@pytest.fixture
-def make_plugin(store, tmp_path):
-    made: list[EmailLogPlugin] = []
+def welcome(name: str, message_id: str | None = None):
+    return mail.welcome_message(
+        from_address=mail.DEFAULT_FROM,
+        username=name,
+        email=f"{name}@example.com",
+        message_id=message_id,
+    )
 
-    def make(**settings) -> EmailLogPlugin:
-        host = HeadlessHost(
-            store, tmp_path, settings={f"email_log/{k}": v for k, v in settings.items()}
+
+def redeliver_everything(shop) -> None:
+    """As if the worker crashed after sending, before recording it: every
+    email receiver's cursor goes back to the start."""
+    with shop.engine.begin() as conn:
+        conn.execute(
+            update(progress)
+            .where(progress.c.receiver.like("email_log.%"))
+            .values(cursor=0, owner=None)
         )
-        plugin = EmailLogPlugin(host)
-        made.append(plugin)
-        plugin.ready()
-        return plugin
-
-    yield make
-    for plugin in made:
-        plugin.shutdown()
 
 
-def product(store: Store, sku: str):
-    return next(p for p in store.list_products() if p.sku == sku)
+# -- the backends alone --------------------------------------------------------------
 
 
-def place_order(store: Store, user, lines: dict[str, int]):
-    cart = store.create_cart()
-    for sku, quantity in lines.items():
-        store.add_to_cart(cart.id, product(store, sku).id, quantity)
-    return store.place_order(cart.id, user.id)
+def test_file_backend_writes_one_parseable_eml_file_per_message(tmp_path):
+    backend = mail.FileBackend(tmp_path / "outbox")
+
+    assert backend.send_messages([welcome("ada"), welcome("grace")]) == 2
+
+    files = outbox_files(tmp_path)
+    assert len(files) == 2
+    assert sorted((tmp_path / "outbox").iterdir()) == files  # no temp file left behind
+    parsed = sorted((parse(f.read_bytes()) for f in files), key=lambda m: str(m["To"]))
+    for msg, name in zip(parsed, ("ada", "grace")):
+        assert msg["To"].addresses[0].addr_spec == f"{name}@example.com"
+        assert msg["Subject"] == f"Welcome to storeapp, {name}"
+        assert f"Hello {name}," in msg.get_content()
+    assert parsed[0]["Message-ID"] != parsed[1]["Message-ID"]
 
 
-def parse(data: bytes):
-    return BytesParser(policy=policy.default).parsebytes(data)
+def test_the_file_and_memory_backends_keep_one_message_per_message_id(tmp_path):
+    message_id = mail.event_message_id("welcome", 12)
+    files, memory = mail.FileBackend(tmp_path / "outbox"), mail.MemoryBackend()
+    for backend in (files, memory):
+        backend.send_messages([welcome("ada", message_id)])
+        backend.send_messages([welcome("ada", message_id), welcome("grace")])
+
+    names = [p.name for p in outbox_files(tmp_path)]
+    assert len(names) == 2 and "welcome.E12@storeapp.invalid.eml" in names
+    assert sorted((tmp_path / "outbox").iterdir()) == outbox_files(tmp_path)
+    assert [m["Message-ID"] for m in memory.outbox][0] == message_id
+    assert len(memory.outbox) == 2
 
 
-def outbox_files(tmp_path: Path) -> list[Path]:
-    return sorted((tmp_path / "outbox").glob("*.eml"))
+# -- through the plugin and the worker -----------------------------------------------
 
 
-class _SMTPHandler(socketserver.StreamRequestHandler):
-    """Just enough SMTP for smtplib: EHLO/HELO, MAIL, RCPT, DATA, RSET, QUIT."""
+def test_registration_writes_a_welcome_file_named_after_its_event(
+    shop, make_plugin, make_worker, tmp_path
+):
+    plugin = make_plugin(from_address="Corner Shop <hello@corner.invalid>")
+    make_worker()
 
-    def reply(self, text: str) -> None:
-        self.wfile.write(text.encode() + b"\r\n")
+    shop.register_user("ada", "ada@example.com", PASSWORD)
+    assert plugin.wait_for_delivery(10)
 
-    def handle(self) -> None:
-        server = self.server
-        self.reply("220 test.invalid ESMTP ready")
-        sender, recipients = None, []
-        while True:
-            line = self.rfile.readline()
-            if not line:
-                return
-            command = line.decode("utf-8", "replace").rstrip("\r\n")
-            verb = command[:4].upper()
-            if verb == "EHLO":
-                self.reply("250-test.invalid\r\n250 8BITMIME")
-            elif verb == "HELO":
-                self.reply("250 test.invalid")
-            elif verb == "MAIL":
-                sender, recipients = command.split(":", 1)[1].strip(), []
-                self.reply("250 OK")
-            elif verb == "RCPT":
-                if server.refuse_recipients:
-                    self.reply("550 5.1.1 No such mailbox here")
-                else:
-                    recipients.append(command.split(":", 1)[1].strip())
-                    self.reply("250 OK")
-            elif verb == "DATA":
-                self.reply("354 End data with <CR><LF>.<CR><LF>")
-                chunks = []
-                while True:
-                    data = self.rfile.readline()
-                    if data in (b".\r\n", b""):
-                        break
-                    chunks.append(data[1:] if data.startswith(b"..") else data)
-                server.received.append((sender, recipients, b"".join(chunks)))
-                self.reply("250 OK queued")
-            elif verb == "RSET":
-                sender, recipients = None, []
-                self.reply("250 OK")
-            elif verb == "NOOP":
-                self.reply("250 OK")
-            elif verb == "QUIT":
-                self.reply("221 Bye")
-                return
-            else:
-                self.reply("502 Command not implemented")
+    [path] = outbox_files(tmp_path)
+    [record] = plugin.records
+    assert path.name == f"welcome.E{record.id}@corner.invalid.eml"
+    msg = parse(path.read_bytes())
+    assert msg["From"] == "Corner Shop <hello@corner.invalid>"
+    assert msg["To"].addresses[0].addr_spec == "ada@example.com"
+    assert msg["Message-ID"] == f"<welcome.E{record.id}@corner.invalid>"
+    assert (record.to, record.status, record.kind) == ("ada <ada@example.com>", "sent", "welcome")
 
 
-class _SMTPServer(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+def test_the_same_event_delivered_twice_makes_one_file(shop, make_plugin, make_worker, tmp_path):
+    plugin = make_plugin()
+    worker = make_worker()
+    user = shop.register_user("ada", "ada@example.com", PASSWORD)
+    place_order(shop, user, {"COF-250": 1})
+    assert plugin.wait_for_delivery(10)
+    before = {p.name: p.read_bytes() for p in outbox_files(tmp_path)}
+    assert len(before) == 2
+    worker.stop()
+    plugin.shutdown()
 
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _SMTPHandler)
-        self.received: list[tuple[str, list[str], bytes]] = []
-        self.refuse_recipients = False
+    restarted = make_plugin()  # a new process knows nothing of what was sent
+    redeliver_everything(shop)
+    make_worker()
+    assert restarted.wait_for_delivery(10)
 
-
-@pytest.fixture
-def smtp_server():
-    server = _SMTPServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    assert {p.name: p.read_bytes() for p in outbox_files(tmp_path)} == before
 
 
-@pytest.fixture
-def closed_port():
-    """A port on 127.0.0.1 that refuses connections (bound, not listening)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    yield sock.getsockname()[1]
-    sock.close()
+def test_the_same_event_delivered_twice_is_one_smtp_message_with_one_message_id(
+    shop, make_plugin, make_worker, smtp_server
+):
+    plugin = make_plugin(backend="smtp", smtp_port=smtp_server.port)
+    make_worker()
+    user = shop.register_user("ada", "ada@example.com", PASSWORD)
+    order = place_order(shop, user, {"COF-250": 2})
+    assert plugin.wait_for_delivery(10)
+    welcome_id, order_id = (r.id for r in plugin.records)
+    ids = [
+        f"<welcome.E{welcome_id}@storeapp.invalid>",
+        f"<order-confirmation.E{order_id}@storeapp.invalid>",
+    ]
+    assert smtp_server.handler.message_ids() == ids
+
+    redeliver_everything(shop)  # this process delivers the same events again
+    wait_until(lambda: plugin.wait_for_delivery(0), what="the redelivery")
+    assert smtp_server.handler.message_ids() == ids
+
+    plugin.shutdown()  # a restart: a relay cannot refuse a duplicate, so
+    restarted = make_plugin(backend="smtp", smtp_port=smtp_server.port)
+    redeliver_everything(shop)
+    assert restarted.wait_for_delivery(10)
+    # ...it is the same message (the two receivers may go in either order)
+    assert sorted(smtp_server.handler.message_ids()) == sorted(ids + ids)
+    received = smtp_server.handler.messages
+    assert received[0][:2] == ("shop@storeapp.invalid", ["ada@example.com"])
+    assert parse(received[1][2])["Subject"] == f"Your storeapp order #{order.id}"
+
+
+def test_an_unreachable_relay_keeps_the_message_retrying_with_a_readable_reason(
+    shop, make_plugin, make_worker, smtp_server
+):
+    smtp_server.stop()
+    plugin = make_plugin(backend="smtp", smtp_port=smtp_server.port, smtp_timeout=5)
+    make_worker()
+
+    user = shop.register_user("ada", "ada@example.com", PASSWORD)
+    order = place_order(shop, user, {"TEA-GRN": 1})
+    wait_until(lambda: any(r.state == "retrying" for r in plugin.records), what="a retry")
+
+    assert shop.get_order(order.id).total == order.total  # committed, untouched
+    retrying = next(r for r in plugin.records if r.state == "retrying")
+    assert retrying.error.startswith("could not connect to the mail server 127.0.0.1:")
+    assert "connection refused" in retrying.error and "Traceback" not in retrying.status
+    # Each email has its own receiver, so each is retrying (the one in front).
+    wait_until(lambda: [r.state for r in plugin.records] == ["retrying", "retrying"])
+    # The cashier is told once, not once per attempt.
+    wait_until(lambda: min(r.attempts for r in plugin.records) >= 3, what="more attempts")
+    assert len(plugin.host.notices) == 1
+    assert "will be retried" in plugin.host.notices[0]
+
+
+def test_a_refused_recipient_is_dead_at_once_and_the_next_message_goes(
+    shop, make_plugin, make_worker, smtp_server
+):
+    smtp_server.handler.refuse_recipients = True
+    plugin = make_plugin(backend="smtp", smtp_port=smtp_server.port)
+    make_worker()
+
+    user = shop.register_user("ada", "ada@example.com", PASSWORD)
+    wait_until(lambda: [r.state for r in plugin.records] == ["dead"], what="the dead welcome")
+    [record] = plugin.records
+    assert record.attempts == 1
+    assert record.error.startswith("the mail server refused the recipient")
+    assert "550" in record.error and "No such mailbox" in record.error
+
+    smtp_server.handler.refuse_recipients = False
+    place_order(shop, user, {"TEA-GRN": 1})
+    assert plugin.wait_for_delivery(10)
+    assert len(smtp_server.handler.messages) == 1
+
+
+# -- after commit only; content --------------------------------------------------------
+
+
+def test_a_rolled_back_order_sends_nothing(shop, make_plugin, make_worker):
+    plugin = make_plugin(backend="memory")
+    make_worker()
+    user = shop.register_user("ada", "ada@example.com", PASSWORD)
+    assert plugin.wait_for_delivery(10)
+
+    with pytest.raises(OutOfStock):
+        place_order(shop, user, {"MLK-1L": 10_000})
+    assert plugin.wait_for_delivery(10)
+
+    assert [m["Subject"] for m in plugin.backend.outbox] == ["Welcome to storeapp, ada"]
+
+
+def test_order_confirmation_lists_every_line_and_the_total(shop, make_plugin, make_worker):
+    plugin = make_plugin(backend="memory")
+    make_worker()
+    user = shop.register_user("ada", "ada@example.com", PASSWORD)
+
+    order = place_order(shop, user, {"COF-250": 2, "CRO-BUT": 3})
+    assert plugin.wait_for_delivery(10)
+
+    confirmation = plugin.backend.outbox[-1]
+    assert confirmation["Subject"] == f"Your storeapp order #{order.id}"
+    assert confirmation["To"].addresses[0].addr_spec == "ada@example.com"
+    lines = confirmation.get_content().splitlines()
+    coffee = next(line for line in lines if "Coffee beans 250 g" in line)
+    assert coffee.split()[0] == "2" and coffee.split()[-2:] == ["7.90", "15.80"]
+    croissant = next(line for line in lines if "Butter croissant" in line)
+    assert croissant.split()[0] == "3" and croissant.split()[-2:] == ["1.80", "5.40"]
+    assert f"#{order.id}" in confirmation.get_content()
+    assert "Total: 21.20" in confirmation.get_content()
+    assert plugin.records[-1].kind == "order"
+
+
+def test_a_disabled_email_log_keeps_its_messages_owed_and_sends_them_once_re_enabled(
+    shop, make_plugin, make_worker
+):
+    plugin = make_plugin(backend="memory")
+    make_worker()
+    user = shop.register_user("ada", "ada@example.com", PASSWORD)
+    assert plugin.wait_for_delivery(10)
+
+    plugin.shutdown()
+    order = place_order(shop, user, {"MLK-1L": 1})
+    assert not plugin.wait_for_delivery(0.3)  # owed, not lost
+    assert len(plugin.backend.outbox) == 1
+
+    plugin.ready()
+    assert plugin.wait_for_delivery(10)
+    assert plugin.records[-1].subject == f"Your storeapp order #{order.id}"
+    assert plugin.records[-1].status == "sent"
+
+
+def test_no_password_or_password_hash_appears_in_any_message(
+    shop, make_plugin, make_worker, tmp_path
+):
+    plugin = make_plugin()  # the file backend
+    make_worker()
+    user = shop.register_user("ada", "ada@example.com", PASSWORD)
+    place_order(shop, user, {"CHO-70": 1})
+    assert plugin.wait_for_delivery(10)
+    assert user.password_hash and PASSWORD not in user.password_hash
+
+    texts = []
+    for path in outbox_files(tmp_path):
+        raw = path.read_bytes()
+        texts += [raw.decode("utf-8", "replace"), parse(raw).get_content()]
+    for record in plugin.records:
+        texts += [record.message.as_string(), f"{record.to} {record.subject} {record.status}"]
+    assert len(texts) == 8 and any("ada@example.com" in text for text in texts)
+    for text in texts:
+        assert PASSWORD not in text and user.password_hash not in text
+
+
+# -- the thread ------------------------------------------------------------------------
 
 
 class GateBackend(mail.BaseEmailBackend):
     """Blocks in send_messages() until ``gate`` is set; records the thread."""
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.gate = threading.Event()
-        self.started = threading.Event()
-        self.outbox: list = []
+        self.gate, self.started = threading.Event(), threading.Event()
+        self.outbox: list[Any] = []
         self.threads: set[str] = set()
 
-    def send_messages(self, messages) -> int:
+    def send_messages(self, messages: Any) -> int:
         self.threads.add(threading.current_thread().name)
         self.started.set()
         if not self.gate.wait(10):
@@ -181,255 +289,28 @@ class GateBackend(mail.BaseEmailBackend):
         return len(messages)
 
 
-# --------------------------------------------------------------------------
-# The file backend
-# --------------------------------------------------------------------------
-
-
-def test_file_backend_writes_one_parseable_eml_file_per_message(tmp_path):
-    backend = mail.FileBackend(tmp_path / "outbox")
-    messages = [
-        mail.welcome_message(from_address=mail.DEFAULT_FROM, username=n, email=f"{n}@example.com")
-        for n in ("ada", "grace")
-    ]
-
-    assert backend.send_messages(messages) == 2
-
-    files = outbox_files(tmp_path)
-    assert len(files) == 2
-    assert sorted((tmp_path / "outbox").iterdir()) == files  # no temp file left behind
-    parsed = sorted((parse(f.read_bytes()) for f in files), key=lambda m: m["To"])
-    for msg, name in zip(parsed, ("ada", "grace")):
-        assert msg["From"] == mail.DEFAULT_FROM
-        assert msg["To"].addresses[0].addr_spec == f"{name}@example.com"
-        assert msg["Subject"] == f"Welcome to storeapp, {name}"
-        assert msg["Date"].datetime is not None
-        assert msg["Message-ID"].startswith("<") and msg["Message-ID"].endswith(">")
-        assert f"Hello {name}," in msg.get_content()
-    assert parsed[0]["Message-ID"] != parsed[1]["Message-ID"]
-
-
-def test_registration_writes_a_welcome_eml_file_to_the_outbox_by_default(
-    store, make_plugin, tmp_path
-):
-    plugin = make_plugin(from_address="Corner Shop <hello@corner.invalid>")
-
-    store.register_user("ada", "ada@example.com", PASSWORD)
-    assert plugin.wait_for_delivery(5)
-
-    [path] = outbox_files(tmp_path)
-    msg = parse(path.read_bytes())
-    assert msg["From"] == "Corner Shop <hello@corner.invalid>"
-    assert msg["To"].addresses[0].addr_spec == "ada@example.com"
-    assert msg["Subject"] == "Welcome to storeapp, ada"
-    assert msg["Message-ID"].endswith("@corner.invalid>")
-    [record] = plugin.records
-    assert (record.to, record.status, record.kind) == ("ada <ada@example.com>", "sent", "welcome")
-
-
-# --------------------------------------------------------------------------
-# The SMTP backend
-# --------------------------------------------------------------------------
-
-
-def test_smtp_backend_delivers_welcome_and_confirmation_to_a_local_server(
-    store, make_plugin, smtp_server
-):
-    plugin = make_plugin(
-        backend="smtp", smtp_host="127.0.0.1", smtp_port=smtp_server.server_address[1]
-    )
-
-    user = store.register_user("ada", "ada@example.com", PASSWORD)
-    order = place_order(store, user, {"COF-250": 2})
-    assert plugin.wait_for_delivery(5)
-
-    assert [r.status for r in plugin.records] == ["sent", "sent"]
-    assert len(smtp_server.received) == 2
-    subjects = []
-    for sender, recipients, data in smtp_server.received:
-        assert sender == "<shop@storeapp.invalid>"
-        assert recipients == ["<ada@example.com>"]
-        subjects.append(parse(data)["Subject"])
-    assert subjects == ["Welcome to storeapp, ada", f"Your storeapp order #{order.id}"]
-
-
-def test_smtp_connection_refused_marks_the_message_failed_and_the_order_stands(
-    store, make_plugin, closed_port
-):
-    plugin = make_plugin(backend="smtp", smtp_port=closed_port, smtp_timeout=5)
-
-    user = store.register_user("ada", "ada@example.com", PASSWORD)
-    order = place_order(store, user, {"TEA-GRN": 1})
-    assert plugin.wait_for_delivery(10)
-
-    assert store.get_order(order.id).total == order.total  # committed, untouched
-    statuses = [r.status for r in plugin.records]
-    assert len(statuses) == 2
-    for status in statuses:
-        assert status.startswith("failed: could not connect to the mail server 127.0.0.1:")
-        assert "connection refused" in status
-        assert "Traceback" not in status
-    # The cashier is told once, not once per message.
-    assert len(plugin.host.notices) == 1
-    assert "could not be sent" in plugin.host.notices[0]
-
-
-def test_smtp_refused_recipient_gives_a_readable_reason(store, make_plugin, smtp_server):
-    smtp_server.refuse_recipients = True
-    plugin = make_plugin(backend="smtp", smtp_port=smtp_server.server_address[1])
-
-    store.register_user("ada", "ada@example.com", PASSWORD)
-    assert plugin.wait_for_delivery(5)
-
-    [record] = plugin.records
-    assert record.status.startswith("failed: the mail server refused the recipient")
-    assert "550" in record.status and "No such mailbox" in record.status
-
-
-# --------------------------------------------------------------------------
-# After commit only; content
-# --------------------------------------------------------------------------
-
-
-def test_welcome_email_waits_for_the_commit_and_a_rollback_sends_nothing(store, make_plugin):
-    plugin = make_plugin(backend="memory")
-    fake_user = SimpleNamespace(username="ghost", email="ghost@example.com")
-
-    with pytest.raises(RuntimeError):
-        with store.unit_of_work():
-            user_registered.send_robust(User, user=fake_user)
-            assert plugin.records == []  # deferred until the commit
-            raise RuntimeError("roll back")
-    assert plugin.wait_for_delivery(5)
-    assert plugin.records == []
-    assert plugin.backend.outbox == []
-
-    with store.unit_of_work() as uow:
-        user_registered.send_robust(User, user=fake_user)
-        assert plugin.records == []
-        uow.commit()
-    assert plugin.wait_for_delivery(5)
-    [message] = plugin.backend.outbox
-    assert message["To"].addresses[0].addr_spec == "ghost@example.com"
-
-
-def test_order_confirmation_lists_every_line_and_the_total(store, make_plugin):
-    plugin = make_plugin(backend="memory")
-    user = store.register_user("ada", "ada@example.com", PASSWORD)
-
-    order = place_order(store, user, {"COF-250": 2, "CRO-BUT": 3})
-    assert plugin.wait_for_delivery(5)
-
-    confirmation = plugin.backend.outbox[-1]
-    assert confirmation["Subject"] == f"Your storeapp order #{order.id}"
-    assert confirmation["To"].addresses[0].addr_spec == "ada@example.com"
-    body = confirmation.get_content()
-    lines = body.splitlines()
-    coffee = next(line for line in lines if "Coffee beans 250 g" in line)
-    assert coffee.split()[0] == "2" and coffee.split()[-2:] == ["7.90", "15.80"]
-    croissant = next(line for line in lines if "Butter croissant" in line)
-    assert croissant.split()[0] == "3" and croissant.split()[-2:] == ["1.80", "5.40"]
-    assert f"#{order.id}" in body
-    assert str(order.total) == "21.20"
-    assert "Total: 21.20" in body
-    assert plugin.records[-1].kind == "order"
-
-
-def test_disabled_plugin_sends_nothing_and_sends_again_once_re_enabled(store, make_plugin):
-    plugin = make_plugin(backend="memory")
-    user = store.register_user("ada", "ada@example.com", PASSWORD)
-    place_order(store, user, {"MLK-1L": 1})
-    assert plugin.wait_for_delivery(5)
-    assert len(plugin.records) == 2
-
-    plugin.shutdown()
-    place_order(store, user, {"MLK-1L": 1})
-    assert len(plugin.records) == 2
-
-    plugin.ready()
-    order = place_order(store, user, {"MLK-1L": 1})
-    assert plugin.wait_for_delivery(5)
-    assert len(plugin.records) == 3
-    assert plugin.records[-1].subject == f"Your storeapp order #{order.id}"
-    assert plugin.records[-1].status == "sent"
-
-
-def test_no_password_or_password_hash_appears_in_any_message(store, make_plugin, tmp_path):
-    plugin = make_plugin()  # the file backend
-    user = store.register_user("ada", "ada@example.com", PASSWORD)
-    place_order(store, user, {"CHO-70": 1})
-    assert plugin.wait_for_delivery(5)
-    assert user.password_hash and PASSWORD not in user.password_hash
-
-    files = outbox_files(tmp_path)
-    assert len(files) == 2
-    texts = []
-    for path in files:
-        raw = path.read_bytes()
-        texts.append(raw.decode("utf-8", "replace"))
-        texts.append(parse(raw).get_content())
-    for record in plugin.records:
-        texts.append(record.message.as_string())
-        texts.append(record.message.get_content())
-        texts.append(f"{record.to} {record.subject} {record.status}")
-    assert any("ada@example.com" in text for text in texts)  # we did read them
-    for text in texts:
-        assert PASSWORD not in text
-        assert user.password_hash not in text
-
-
-# --------------------------------------------------------------------------
-# The delivery thread
-# --------------------------------------------------------------------------
-
-
-def test_delivery_runs_on_one_background_thread_and_never_blocks_the_committer(
-    store, make_plugin, monkeypatch
+def test_delivery_runs_on_the_durable_worker_and_never_blocks_the_committer(
+    shop, make_plugin, make_worker, monkeypatch
 ):
     monkeypatch.setitem(mail.BACKENDS, "gate", GateBackend)
     plugin = make_plugin(backend="gate")
     backend = plugin.backend
     assert isinstance(backend, GateBackend)
+    make_worker()
 
-    user = store.register_user("ada", "ada@example.com", PASSWORD)  # returns: not blocked
-    order = place_order(store, user, {"BAG-SES": 1})  # nor is this
+    user = shop.register_user("ada", "ada@example.com", PASSWORD)  # returns: not blocked
+    order = place_order(shop, user, {"BAG-SES": 1})  # nor is this
     assert backend.started.wait(5)
-    assert [r.status for r in plugin.records] == ["queued", "queued"]
-    assert store.get_order(order.id).id == order.id
+    assert shop.get_order(order.id).id == order.id
 
     backend.gate.set()
-    assert plugin.wait_for_delivery(5)
+    assert plugin.wait_for_delivery(10)
     assert [r.status for r in plugin.records] == ["sent", "sent"]
-    assert backend.threads == {"storeapp-email"}
-    assert threading.current_thread().name not in backend.threads
+    assert backend.threads == {"storeapp-durable"}
 
 
-def test_shutdown_with_a_stuck_backend_returns_in_bounded_time_and_abandons_the_rest(
-    store, make_plugin, monkeypatch
-):
-    monkeypatch.setitem(mail.BACKENDS, "gate", GateBackend)
-    plugin = make_plugin(backend="gate")
-    plugin.shutdown_timeout = 0.2
-    backend, delivery = plugin.backend, plugin.delivery
-    user = store.register_user("ada", "ada@example.com", PASSWORD)
-    place_order(store, user, {"WTR-SPK": 1})
-    assert backend.started.wait(5)  # the welcome email is in flight
-
-    started = time.monotonic()
-    plugin.shutdown()
-    assert time.monotonic() - started < 2.0
-
-    backend.gate.set()
-    delivery.thread.join(5)
-    assert not delivery.thread.is_alive()
-    welcome, confirmation = plugin.records
-    assert welcome.status == "sent"
-    assert confirmation.status.startswith("failed: not sent (the email log was stopped")
-    assert len(backend.outbox) == 1
-
-
-def test_an_unknown_backend_setting_fails_ready_with_a_readable_message(store, tmp_path):
-    plugin = EmailLogPlugin(HeadlessHost(store, tmp_path, {"email_log/backend": "pigeon"}))
+def test_an_unknown_backend_setting_fails_ready_with_a_readable_message(shop, tmp_path):
+    plugin = EmailLogPlugin(HeadlessHost(shop, tmp_path, {"email_log/backend": "pigeon"}))
     with pytest.raises(mail.MailError, match="Unknown email backend 'pigeon'"):
         plugin.ready()
     plugin.shutdown()

@@ -107,10 +107,26 @@ def test_placing_an_order_appends_one_order_created_row_with_its_lines(world, ch
         "order_id": order[0].id,
         "customer_id": customer.id,
         "user_id": world.user.id,
+        "username": world.user.username,
+        "email": world.user.email,
         "total": "16.50",
         "lines": [
-            {"product_id": world.tea.id, "sku": "TEA", "quantity": 2, "unit_price": "3.50"},
-            {"product_id": world.mug.id, "sku": "MUG", "quantity": 1, "unit_price": "9.50"},
+            {
+                "product_id": world.tea.id,
+                "sku": "TEA",
+                "name": world.tea.name,
+                "quantity": 2,
+                "unit_price": "3.50",
+                "line_total": "7.00",
+            },
+            {
+                "product_id": world.mug.id,
+                "sku": "MUG",
+                "name": world.mug.name,
+                "quantity": 1,
+                "unit_price": "9.50",
+                "line_total": "9.50",
+            },
         ],
     }
 
@@ -123,7 +139,14 @@ def test_cancelling_an_order_appends_one_order_cancelled_row(world):
     assert [(r.signal, r.sender) for r in rows] == [("order_cancelled", "Order")]
     assert rows[0].payload["order_id"] == order.id
     assert rows[0].payload["lines"] == [
-        {"product_id": world.tea.id, "sku": "TEA", "quantity": 3, "unit_price": "3.50"}
+        {
+            "product_id": world.tea.id,
+            "sku": "TEA",
+            "name": world.tea.name,
+            "quantity": 3,
+            "unit_price": "3.50",
+            "line_total": "10.50",
+        }
     ]
 
 

@@ -1,5 +1,5 @@
-"""The email log panel: its model fed from the plugin, GUI-thread updates,
-the message dialog."""
+"""The email log panel: its model fed from the plugin and the database,
+GUI-thread updates, each message's state and Retry, the message dialog."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialog, QLabel, QPlainTextEdit, QTableView
 
+from storeapp import mail
 from storeapp.domain import Store
 from storeapp.domain.demo import seed_catalogue
+from storeapp.domain.events.durable import DurableWorker
 from storeapp.listeners import core
 from storeapp.listeners.email_log.model import EmailLogModel
 from storeapp.listeners.email_log.plugin import EmailLogPlugin
@@ -41,14 +43,28 @@ def store(tmp_path):
 
 
 @pytest.fixture
-def plugin(qtbot, store, tmp_path):
+def bridge(qtbot):
     bridge = GuiBridge()
+    yield bridge
+    bridge.close()
+
+
+@pytest.fixture
+def worker(store):
+    """The durable worker (the app starts one), with short delays."""
+    worker = DurableWorker(store.engine, poll=0.02, backoff=0.02, backoff_cap=0.1)
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def plugin(qtbot, store, tmp_path, bridge, worker):
     host = QtPluginHost(store, tmp_path, bridge, DictSettings({"email_log/backend": "memory"}))
     plugin = EmailLogPlugin(host)
     plugin.ready()
     yield plugin
     plugin.shutdown()
-    bridge.close()
 
 
 @pytest.fixture
@@ -91,7 +107,7 @@ def test_model_is_none_until_the_panel_exists_and_then_shows_earlier_emails(qtbo
         "Subject",
         "Status",
     ]
-    assert panel.findChild(QLabel, "emailCount").text() == "1 email"
+    assert panel.findChild(QLabel, "emailCount").text() == "1 sent"
 
 
 def test_model_passes_qtmodeltester_while_emails_arrive(qtbot, qtmodeltester, plugin, panel, store):
@@ -135,7 +151,7 @@ def test_order_from_a_worker_thread_reaches_the_model_on_the_gui_thread_only(
     assert subjects(model)[-1] == f"Your storeapp order #{orders[0].id}"
     assert mutating_threads, "the model was never updated"
     assert set(mutating_threads) == {threading.main_thread()}
-    assert panel.findChild(QLabel, "emailCount").text() == "2 emails"
+    qtbot.waitUntil(lambda: panel.findChild(QLabel, "emailCount").text() == "2 sent")
 
 
 def test_double_click_opens_a_non_modal_dialog_with_the_whole_message(qtbot, plugin, panel, store):
@@ -176,3 +192,59 @@ def test_double_click_opens_a_non_modal_dialog_with_the_whole_message(qtbot, plu
         assert expected in text
     assert PASSWORD not in text and user.password_hash not in text
     dialog.close()
+
+
+class Switch(mail.MemoryBackend):
+    """A relay the test turns off and on."""
+
+    down = False
+
+    def send_messages(self, messages):
+        if Switch.down:
+            raise mail.MailError("connection refused")
+        return super().send_messages(messages)
+
+
+def test_the_panel_shows_queued_retrying_dead_and_sent_and_retries_a_dead_one(
+    qtbot, store, tmp_path, bridge, monkeypatch
+):
+    monkeypatch.setitem(mail.BACKENDS, "switch", Switch)
+    monkeypatch.setattr(Switch, "down", True)
+    settings = DictSettings({"email_log/backend": "switch", "email_log/max_attempts": "3"})
+    plugin = EmailLogPlugin(QtPluginHost(store, tmp_path, bridge, settings))
+    plugin.ready()
+    panel = plugin.create_panel()
+    qtbot.addWidget(panel)
+    count = panel.findChild(QLabel, "emailCount")
+    button = panel.retry_button
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.activateWindow()
+    try:
+        store.register_user("ada", "ada@example.com", PASSWORD)
+        qtbot.waitUntil(lambda: statuses(plugin.model) == ["queued"])  # no worker yet
+        qtbot.waitUntil(lambda: count.text() == "0 sent, 1 queued")
+
+        worker = DurableWorker(store.engine, poll=0.02, backoff=0.4, backoff_cap=0.4)
+        worker.start()
+        try:
+            qtbot.waitUntil(lambda: statuses(plugin.model)[0].startswith("retrying (attempt 2 at "))
+            assert statuses(plugin.model)[0].endswith("): connection refused")
+            qtbot.waitUntil(lambda: count.text() == "0 sent, 1 retrying")
+            qtbot.waitUntil(lambda: statuses(plugin.model)[0].startswith("dead"), timeout=10_000)
+            assert statuses(plugin.model) == ["dead after 3 attempts: connection refused"]
+            qtbot.waitUntil(lambda: count.text() == "0 sent, 1 dead")
+
+            assert not button.isEnabled()  # nothing selected
+            panel.table.selectRow(0)
+            assert button.isEnabled()
+            Switch.down = False
+            panel.table.setFocus()
+            QTest.keySequence(panel.table, "Ctrl+R")  # the keyboard's Retry
+            qtbot.waitUntil(lambda: statuses(plugin.model) == ["sent"])
+            assert not button.isEnabled()
+            qtbot.waitUntil(lambda: count.text() == "1 sent")
+        finally:
+            worker.stop()
+    finally:
+        plugin.shutdown()

@@ -32,8 +32,11 @@ def timeline(window: Any) -> TimelineModel:
     return model
 
 
-def sends(model: TimelineModel, signal: str | None = None) -> list[dict[str, Any]]:
-    """Every top-level row as text, with its children."""
+def sends(
+    model: TimelineModel, signal: str | None = None, deliveries: bool = False
+) -> list[dict[str, Any]]:
+    """Every top-level row as text, with its children; a durable delivery's
+    row (the email log's, origin "event log #N") only with ``deliveries``."""
     out = []
     for row in range(model.rowCount()):
         parent = model.index(row, 0)
@@ -45,6 +48,8 @@ def sends(model: TimelineModel, signal: str | None = None) -> list[dict[str, Any
             indent, name = name.split(TimelineModel.ARROW, 1)
             depth = 1 + len(indent) // len(TimelineModel.INDENT)
         if signal is not None and name != signal:
+            continue
+        if not deliveries and str(cells[TimelineModel.ORIGIN]).startswith("event log #"):
             continue
         children = []
         for child in range(model.rowCount(parent)):

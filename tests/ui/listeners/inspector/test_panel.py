@@ -78,6 +78,8 @@ def test_filters_by_signal_and_by_plugin(qtbot: Any, window: Any) -> None:
     model = timeline(window)
     plugin = inspector(window)
     qtbot.waitUntil(lambda: len(sends(model, "order_created")) == 1)
+    # The two emails' durable deliveries (rows of their own) are in, too.
+    qtbot.waitUntil(lambda: len(sends(model, deliveries=True)) - len(sends(model)) == 2)
     everything = model.rowCount()
     signal_filter = find(window, QComboBox, "inspectorSignalFilter")
     plugin_filter = find(window, QComboBox, "inspectorPluginFilter")
