@@ -7,8 +7,8 @@ round). Each benchmark module has ``run(args) -> Report`` and is started by
 :mod:`bench.__main__` in a process of its own (a crash, a Qt abort or a big
 RSS in one never touches the others).
 
-Modules: :mod:`bench.dispatch`, :mod:`bench.orders`, :mod:`bench.gui`,
-:mod:`bench.startup`, :mod:`bench.memory`.
+Modules: :mod:`bench.dispatch`, :mod:`bench.orders`, :mod:`bench.drain`,
+:mod:`bench.gui`, :mod:`bench.startup`, :mod:`bench.memory`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-BENCHMARKS = ("dispatch", "orders", "gui", "startup", "memory")
+BENCHMARKS = ("dispatch", "orders", "drain", "gui", "startup", "memory")
 
 MET = "met"
 MISSED = "missed"
