@@ -82,6 +82,15 @@ def fact(name: str, test: Callable[[Any], bool]) -> Check:
     return check
 
 
+def all_of(*checks: Check) -> Check:
+    """Every one of ``checks`` holds."""
+
+    def check(evidence: Evidence) -> bool:
+        return all(c(evidence) for c in checks)
+
+    return check
+
+
 def ran(status: ReceiverStatus) -> bool:
     return status.ran
 
