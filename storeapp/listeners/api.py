@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from storeapp.domain.dispatch import Signal, qualname
+from storeapp.domain.events.durable import begin_at_end
 from storeapp.domain.events.durable import registry as durable_registry
 from storeapp.domain.signals import plugin_state_changed
 
@@ -330,6 +331,7 @@ class ListenerPlugin:
         max_attempts: int | None = None,
         backoff_cap: float | None = None,
         on_change: Callable[[int, str], None] | None = None,
+        from_now: bool = False,
     ) -> None:
         """Connect a durable receiver (``signal.connect(receiver, durable=...)``)
         under ``<plugin>.<name>``, and disconnect it on shutdown(). It is
@@ -340,8 +342,13 @@ class ListenerPlugin:
         ``max_attempts`` and ``backoff_cap`` replace the worker's settings for
         this receiver (the cap can only be shorter); ``on_change(event_id,
         outcome)`` is told each committed outcome ("done", "retrying", "dead")
-        on the worker's thread. See :mod:`storeapp.domain.events.durable`."""
+        on the worker's thread. With ``from_now``, a receiver connected for
+        the first time on this database starts at the log's end, not its
+        beginning (:func:`~storeapp.domain.events.durable.begin_at_end`).
+        See :mod:`storeapp.domain.events.durable`."""
         full = f"{self.name}.{name}"
+        if from_now:
+            begin_at_end(self.host.store.engine, full)
         durable_registry.connect(
             signal,
             receiver,

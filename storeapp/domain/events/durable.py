@@ -582,6 +582,34 @@ class DurableWorker:
 # -- queries and the hand retry (any thread) ----------------------------------------------
 
 
+def begin_at_end(engine: Any, receiver: str) -> int:
+    """Start a receiver that has no progress yet at the log's end; its cursor.
+
+    For a receiver that takes over work an earlier version did another way
+    (the email log sent from ``on_commit`` receivers): on an existing
+    database, the events already in the log were handled then, and a new
+    receiver starting at 0 would redo every one of them (an email for each
+    order ever placed). Call it when the receiver is connected, before this
+    process commits anything it must deliver. A receiver with progress keeps it.
+    """
+    write = engine.execution_options(**{WRITE_OPTION: True})
+    try:
+        with write.begin() as conn:
+            row = conn.execute(
+                select(progress.c.cursor).where(progress.c.receiver == receiver)
+            ).first()
+            if row is not None:
+                return int(row.cursor)
+            end = int(conn.scalar(select(func.max(EVENTS.c.id))) or 0)
+            conn.execute(progress.insert().values(receiver=receiver, cursor=end, attempts=0))
+            return end
+    except IntegrityError:  # another till inserted it at the same moment: theirs stands
+        with engine.connect() as conn:
+            return int(
+                conn.scalar(select(progress.c.cursor).where(progress.c.receiver == receiver))
+            )
+
+
 def retry_dead(engine: Any, receiver: str, event_id: int) -> bool:
     """Ask the worker to try a dead event again; False if it is not dead."""
     with engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:

@@ -132,6 +132,9 @@ class EmailLogPlugin(ListenerPlugin):
                 max_attempts=self.max_attempts,
                 backoff_cap=self.retry_cap,
                 on_change=self._on_outcome,
+                # An existing database's orders were emailed by the version
+                # before (from on_commit receivers): begin with the next one.
+                from_now=True,
             )
         self.connect(user_registered, self._on_user_registered, on_commit=True)
         self.connect(order_created, self._on_order_created, on_commit=True)

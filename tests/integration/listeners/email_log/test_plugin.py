@@ -104,6 +104,26 @@ def test_an_order_committed_before_a_restart_is_sent_once_by_the_next_worker(
     assert progress_of(shop.engine, "email_log.order_confirmation").dead == ()
 
 
+def test_on_a_database_of_the_version_before_only_orders_from_now_on_are_emailed(
+    shop, make_plugin, tmp_path
+):
+    """Those orders were emailed from on_commit receivers then: an upgrade
+    must not send every customer a confirmation of every order again."""
+    user = shop.register_user("ada", "ada@example.com", PASSWORD)
+    for _ in range(3):
+        place_order(shop, user, {"COF-250": 1})  # with no durable email receiver yet
+
+    plugin = make_plugin()
+    order = place_order(shop, user, {"COF-250": 1})
+    worker = DurableWorker(shop.engine)
+    while worker.run_once():
+        pass
+    worker.release_all()
+
+    assert [p.name.split(".")[0] for p in outbox_files(tmp_path)] == ["order-confirmation"]
+    assert [r.subject for r in plugin.records] == [f"Your storeapp order #{order.id}"]
+
+
 def test_after_a_restart_the_log_shows_what_is_still_queued_and_dead(
     shop, make_plugin, make_worker, monkeypatch
 ):
