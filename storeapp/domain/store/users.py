@@ -50,6 +50,8 @@ class UserServices(Services):
             password.encode("utf-8")
         except UnicodeEncodeError:
             return None
+        if "\x00" in username:  # no username holds one, and PostgreSQL refuses it
+            return None
         with self.units.read() as s:
             user = s.scalar(
                 select(User)

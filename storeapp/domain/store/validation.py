@@ -113,12 +113,15 @@ def clean_search(value: Any) -> str | None:
     if not isinstance(value, str):
         raise ValidationError("Search text must be text.", "search")
     value = value.strip()
+    # Not UTF-8 (a lone surrogate), or not printable (PostgreSQL refuses a
+    # NUL in any text it is sent): no product name can hold it either.
     try:
         value.encode("utf-8")
+        allowed = value.isprintable()
     except UnicodeEncodeError:
-        raise ValidationError(
-            "Search text contains characters that are not allowed.", "search"
-        ) from None
+        allowed = False
+    if not allowed:
+        raise ValidationError("Search text contains characters that are not allowed.", "search")
     return value[:200] or None
 
 

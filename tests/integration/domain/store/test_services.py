@@ -89,6 +89,17 @@ def test_log_in_fails_with_a_wrong_password_or_an_unknown_user(store):
     assert store.authenticate("nobody", PASSWORD) is None
 
 
+def test_a_nul_in_a_search_or_a_username_is_refused_before_the_database_sees_it(store):
+    """PostgreSQL refuses a NUL in any text it is sent (a hypothesis run found it)."""
+    store.register_user("ada", "ada@example.com", PASSWORD)
+    store.add_product("MUG-STD", "Stoneware mug", "9.50", 8)
+
+    with pytest.raises(ValidationError, match="Search text contains characters"):
+        store.list_products(search="mug\x00")
+    assert store.authenticate("ada\x00", PASSWORD) is None
+    assert [p.sku for p in store.list_products(search="mug")] == ["MUG-STD"]
+
+
 def test_the_plain_password_is_in_no_repr_signal_payload_or_log_record(store, core_ready, caplog):
     secret = "Tr0ub4dor&3-unique-secret"
     caplog.set_level(logging.DEBUG)
