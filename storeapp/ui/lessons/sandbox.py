@@ -57,13 +57,15 @@ def fact(**facts: Any) -> None:
 
 
 class PrintingObserver:
-    """The dispatch observer of a sandbox: every send, as a JSON line."""
+    """The dispatch observer of a sandbox: every send, as a JSON line, but
+    the sandbox's own plugin start-ups and shut-downs (not the lesson)."""
 
     def __init__(self, till: str | None = None) -> None:
         self.till = till
 
     def sent(self, record: dispatch.SendRecord) -> None:
-        emit(send=record_to_json(record), till=self.till)
+        if record.signal != "plugin_state_changed":
+            emit(send=record_to_json(record), till=self.till)
 
     updated = sent
 
