@@ -155,11 +155,12 @@ def test_rush_hour_of_2000_orders_keeps_the_window_responsive_and_panels_equal_t
     qtbot.waitUntil(lambda: panels_equal_db(window), timeout=20_000)
     assert witness.foreign == []
     redraws = plugin(window, "analytics").redraws - redraws_before
-    # Coalesced: at most ~20 redraws a second, not one per order. (A fixed
-    # count would be a wall-clock limit: on a slow day the 2,000 orders take
-    # longer, and 20 a second then adds up to more than 500.)
+    # Coalesced: at most ~20 redraws a second, and fewer than one per order
+    # (each order asks for one; orders that come within 50 ms of each other
+    # share it). Neither is a wall-clock limit: half as many redraws as
+    # orders was one, met only while the rush ran above 40 orders a second.
     assert redraws <= 20 * elapsed + 5
-    assert redraws < result.placed / 2
+    assert redraws < result.placed
     print(
         f"\nrush hour: {result.rate:.0f} orders/s, max GUI stall {beat.max_gap * 1000:.1f} ms, "
         f"{redraws} analytics redraws in {elapsed:.1f} s"
