@@ -8,18 +8,23 @@ the caller's loop. Inside a running event loop, ``send`` refuses to start a
 second one (Django's ``async_to_sync`` refuses too).
 
 Under a robust send an async receiver's exception is its response, logged and
-counted in its failure streak as a sync receiver's is. The inspector's
-observer does not see async receivers yet (their calls overlap, and its
-records time one receiver after another).
+counted in its failure streak as a sync receiver's is. Under ``send`` and
+``send_robust`` the inspector's record gets a call per async receiver, after
+the sync ones (their durations overlap: they run concurrently); under
+``asend`` it sees the sync receivers only.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import time
+import traceback
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from storeapp.domain.dispatch import streaks
+from storeapp.domain.dispatch.names import describe_exc, module_of, qualname, safe_repr
+from storeapp.domain.dispatch.records import ReceiverCall, ReceiverStatus
 from storeapp.domain.dispatch.streaks import note_failure, note_success
 
 if TYPE_CHECKING:
@@ -50,8 +55,15 @@ def _receivers(signal: Signal, sender: Any) -> list[Callable[..., Any]]:
     return out
 
 
-def run(signal: Signal, sender: Any, kwargs: dict[str, Any], robust: bool) -> list[tuple[Any, Any]]:
-    """Run ``sender``'s async receivers to completion from sync code."""
+def run(
+    signal: Signal,
+    sender: Any,
+    kwargs: dict[str, Any],
+    robust: bool,
+    calls: list[ReceiverCall] | None = None,
+) -> list[tuple[Any, Any]]:
+    """Run ``sender``'s async receivers to completion from sync code; with
+    ``calls`` (an observed send's), add a timed call for each of them."""
     fns = _receivers(signal, sender)
     if not fns:
         return []
@@ -67,7 +79,7 @@ def run(signal: Signal, sender: Any, kwargs: dict[str, Any], robust: bool) -> li
     # A loop of our own, never set as this thread's current loop (asyncio.run
     # would reset one an application set).
     with asyncio.Runner(loop_factory=asyncio.new_event_loop) as runner:
-        return runner.run(_gather(signal, fns, sender, kwargs, robust))
+        return runner.run(_gather(signal, fns, sender, kwargs, robust, calls))
 
 
 async def gather(
@@ -86,11 +98,15 @@ async def _gather(
     sender: Any,
     kwargs: dict[str, Any],
     robust: bool,
+    calls: list[ReceiverCall] | None = None,
 ) -> list[tuple[Any, Any]]:
+    coros = [fn(signal=signal, sender=sender, **kwargs) for fn in fns]
+    if calls is not None:
+        coros = [_timed(coro, fn, calls) for coro, fn in zip(coros, fns)]
     if robust:
-        results = await asyncio.gather(*(_guarded(fn, signal, sender, kwargs) for fn in fns))
+        results = await asyncio.gather(*(_guarded(coro) for coro in coros))
     else:
-        results = await asyncio.gather(*(fn(signal=signal, sender=sender, **kwargs) for fn in fns))
+        results = await asyncio.gather(*coros)
     responses: list[tuple[Any, Any]] = []
     for fn, result in zip(fns, results):
         if isinstance(result, _Failed):
@@ -106,10 +122,32 @@ async def _gather(
     return responses
 
 
-async def _guarded(
-    fn: Callable[..., Any], signal: Signal, sender: Any, kwargs: dict[str, Any]
-) -> Any:
+async def _guarded(coro: Coroutine[Any, Any, Any]) -> Any:
     try:
-        return await fn(signal=signal, sender=sender, **kwargs)
+        return await coro
     except Exception as err:
         return _Failed(err)
+
+
+def _timed(
+    coro: Coroutine[Any, Any, Any], fn: Callable[..., Any], calls: list[ReceiverCall]
+) -> Coroutine[Any, Any, Any]:
+    """``coro``, recording its receiver's call (in connection order) as it runs."""
+    call = ReceiverCall(qualname(fn), module_of(fn), ReceiverStatus.OK)
+    calls.append(call)
+
+    async def timed() -> Any:
+        start = time.perf_counter()
+        try:
+            result = await coro
+        except Exception as err:
+            call.status = ReceiverStatus.ERROR
+            call.error = describe_exc(err)
+            call.traceback = "".join(traceback.format_exception(err))
+            raise
+        finally:
+            call.duration = time.perf_counter() - start
+        call.result = "None" if result is None else safe_repr(result)
+        return result
+
+    return timed()

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
+from storeapp.domain.dispatch import async_receivers
 from storeapp.domain.dispatch.callsite import call_site
 from storeapp.domain.dispatch.names import describe_exc, module_of, qualname, safe_repr
 from storeapp.domain.dispatch.records import ReceiverCall, ReceiverStatus, SendRecord, snapshot
@@ -84,7 +85,7 @@ _thread = threading.local()
 
 
 def observed_send(
-    signal: Signal, sender: Any, kwargs: dict[str, Any], robust: bool
+    signal: Signal, sender: Any, kwargs: dict[str, Any], robust: bool, with_async: bool = False
 ) -> list[tuple[Any, Any]]:
     """``signal.send``/``send_robust`` while an observer is attached.
 
@@ -138,6 +139,8 @@ def observed_send(
                 log.entries = []  # its probes refer back to it: break the cycle now
         else:
             responses = []
+        if with_async and signal.has_async:  # send()/send_robust(): after the sync ones
+            responses += async_receivers.run(signal, sender, kwargs, robust, record.calls)
         if muted or signal.filters_senders():
             _add_skipped(signal, sender, record, live)
     finally:

@@ -126,18 +126,26 @@ class Signal(Connections):
         has async receivers to run raises RuntimeError, as Django's does:
         ``await signal.asend(...)`` there.
         """
-        responses = self.deliver(sender, kwargs, False)
         if self.has_async:
-            responses += async_receivers.run(self, sender, kwargs, False)
-        return responses
+            return self._send_with_async(sender, kwargs, False)
+        return self.deliver(sender, kwargs, False)
 
     def send_robust(self, sender: Any = None, **kwargs: Any) -> list[tuple[Any, Any]]:
         """Call every receiver; an exception is logged and returned as its
         response. Async receivers run after the sync ones, as in :meth:`send`."""
-        responses = self.deliver(sender, kwargs, True)
         if self.has_async:
-            responses += async_receivers.run(self, sender, kwargs, True)
-        return responses
+            return self._send_with_async(sender, kwargs, True)
+        return self.deliver(sender, kwargs, True)
+
+    def _send_with_async(
+        self, sender: Any, kwargs: dict[str, Any], robust: bool
+    ) -> list[tuple[Any, Any]]:
+        """The sync receivers, then the async ones; an observed send records both."""
+        if instrumentation.observer is not None:
+            return instrumentation.observed_send(self, sender, kwargs, robust, with_async=True)
+        return self.deliver(sender, kwargs, robust) + async_receivers.run(
+            self, sender, kwargs, robust
+        )
 
     async def asend(self, sender: Any = None, **kwargs: Any) -> list[tuple[Any, Any]]:
         """Django's ``asend``: await every async receiver (concurrently) and

@@ -197,7 +197,7 @@ def test_a_muted_signal_runs_no_async_receiver():
     assert rec.calls == []
 
 
-def test_async_receivers_still_run_while_the_inspector_observes():
+def test_the_inspector_records_async_receivers_after_the_sync_ones():
     signal = Signal()
     rec, sync = AsyncRecorder(returns="async"), Recorder(returns="sync")
     signal.connect(rec.receive)
@@ -218,7 +218,43 @@ def test_async_receivers_still_run_while_the_inspector_observes():
         dispatch.set_observer(None)
 
     assert responses == [(sync, "sync"), (rec.receive, "async")]
-    assert [c.receiver for c in records[0].calls] == [dispatch.qualname(sync)]
+    calls = records[0].calls
+    assert [c.receiver for c in calls] == [dispatch.qualname(sync), dispatch.qualname(rec.receive)]
+    assert calls[1].status == dispatch.ReceiverStatus.OK and calls[1].result == "'async'"
+    assert calls[1].duration is not None
+
+
+def test_the_inspector_records_an_async_receivers_failure_with_its_traceback():
+    signal = Signal()
+
+    async def broken(sender: Any, **kwargs: Any) -> None:
+        raise ValueError("the async printer jammed")
+
+    signal.connect(broken)
+    records = []
+
+    class Observer:
+        def sent(self, record: Any) -> None:
+            records.append(record)
+
+        def updated(self, record: Any) -> None:
+            pass
+
+    dispatch.set_observer(Observer())
+    try:
+        (response,) = signal.send_robust("x")
+        with pytest.raises(ValueError):
+            signal.send("x")
+    finally:
+        dispatch.set_observer(None)
+
+    assert isinstance(response[1], ValueError)
+    ours = [r for r in records if r.signal == signal.name]  # not receiver_failed's
+    assert len(ours) == 2  # send_robust's, then send's (raised to the sender)
+    for record in ours:
+        (call,) = record.calls
+        assert call.status == dispatch.ReceiverStatus.ERROR
+        assert "the async printer jammed" in call.error and "ValueError" in call.traceback
 
 
 def test_has_async_follows_the_connections():
