@@ -99,7 +99,8 @@ class Outbox:
 
 def one_round(root: Path, n: int, seed: int) -> dict[str, Any]:
     from bench.orders import Candidate
-    from storeapp.domain.events.durable import DurableWorker, registry
+    from storeapp.domain.events.durable import registry
+    from storeapp.domain.events.worker import DurableWorker
     from storeapp.listeners.api import HeadlessHost
     from storeapp.listeners.manager import PluginManager
 

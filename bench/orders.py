@@ -299,7 +299,7 @@ def _shorten(text: str) -> str:
 def run(args: argparse.Namespace) -> Report:
     from storeapp.domain import dispatch
     from storeapp.domain.events import log as eventlog
-    from storeapp.domain.events.durable import DurableWorker
+    from storeapp.domain.events.worker import DurableWorker
     from storeapp.listeners.manager import PluginManager
 
     started = time.perf_counter()

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from storeapp import settings as app_settings
 from storeapp.domain import Store
 from storeapp.domain.demo import seed_catalogue, seed_customers
-from storeapp.domain.events.durable import DurableWorker
+from storeapp.domain.events.worker import DurableWorker
 
 if TYPE_CHECKING:
     from storeapp.ui.main_window import MainWindow

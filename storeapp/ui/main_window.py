@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from storeapp.domain import Store
-from storeapp.domain.events.durable import DurableWorker
+from storeapp.domain.events.worker import DurableWorker
 from storeapp.listeners.api import DockPlacement, PluginRecord, PluginState, plugin_state_changed
 from storeapp.listeners.manager import PluginManager
 from storeapp.ui.bridge import GuiBridge

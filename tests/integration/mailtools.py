@@ -19,7 +19,7 @@ from aiosmtpd.controller import Controller
 
 from storeapp.domain import Store
 from storeapp.domain.demo import seed_catalogue
-from storeapp.domain.events.durable import DurableWorker
+from storeapp.domain.events.worker import DurableWorker
 from storeapp.listeners import core
 from storeapp.listeners.api import HeadlessHost
 from storeapp.listeners.email_log.plugin import EmailLogPlugin

@@ -33,7 +33,7 @@ from sqlalchemy import func, select
 
 from storeapp.domain import DomainError, Store, dispatch
 from storeapp.domain.demo import DEMO_PASSWORD, seed_catalogue
-from storeapp.domain.events.durable import DurableWorker
+from storeapp.domain.events.worker import DurableWorker
 from storeapp.domain.models import Order, User
 from storeapp.domain.signals import order_created, post_save
 from storeapp.listeners.api import HeadlessHost

@@ -13,8 +13,9 @@ from sqlalchemy import insert
 from storeapp.domain import Store
 from storeapp.domain.dispatch import instrumentation
 from storeapp.domain.dispatch.records import ReceiverStatus
-from storeapp.domain.events.durable import DurableRegistry, DurableWorker, progress_of, retry_dead
+from storeapp.domain.events.durable import DurableRegistry, progress_of, retry_dead
 from storeapp.domain.events.log import EVENTS
+from storeapp.domain.events.worker import DurableWorker
 from storeapp.domain.models import utcnow
 
 

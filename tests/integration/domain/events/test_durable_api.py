@@ -10,7 +10,8 @@ import pytest
 
 from storeapp.domain import Store
 from storeapp.domain.demo import DEMO_PASSWORD, seed_catalogue
-from storeapp.domain.events.durable import DurableWorker, registry
+from storeapp.domain.events.durable import registry
+from storeapp.domain.events.worker import DurableWorker
 from storeapp.domain.signals import order_created, user_registered
 from storeapp.listeners import core
 from storeapp.listeners.api import HeadlessHost, ListenerPlugin

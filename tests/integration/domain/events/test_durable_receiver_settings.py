@@ -14,12 +14,12 @@ import pytest
 from storeapp.domain import Store
 from storeapp.domain.events.durable import (
     DurableRegistry,
-    DurableWorker,
     GiveUp,
     dead_events,
     pending_events,
     progress_of,
 )
+from storeapp.domain.events.worker import DurableWorker
 from tests.integration.domain.events.test_durable import Clock, Recorder, append
 
 

@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import insert
 
 from storeapp import mail
-from storeapp.domain.events.durable import DurableWorker, dead_events, progress_of
+from storeapp.domain.events.durable import dead_events, progress_of
 from storeapp.domain.events.log import EVENTS
+from storeapp.domain.events.worker import DurableWorker
 from storeapp.domain.models import utcnow
 from storeapp.listeners.email_log.log import MAX_RECORDS
 from tests.integration.mailtools import PASSWORD, outbox_files, place_order, wait_until

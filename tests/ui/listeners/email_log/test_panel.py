@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QDialog, QLabel, QPlainTextEdit, QTableView
 from storeapp import mail
 from storeapp.domain import Store
 from storeapp.domain.demo import seed_catalogue
-from storeapp.domain.events.durable import DurableWorker
+from storeapp.domain.events.worker import DurableWorker
 from storeapp.listeners import core
 from storeapp.listeners.email_log.model import EmailLogModel
 from storeapp.listeners.email_log.plugin import EmailLogPlugin
