@@ -44,7 +44,7 @@ _SEND_METHODS = frozenset({"send", "send_robust", "asend", "asend_robust"})
 #: Files (absolute paths) whose frames only forward a send, and directories
 #: (ending in a separator) whose every file does.
 _forwarding_files: set[str] = {
-    os.path.join(_STOREAPP, "domain", "models.py"),
+    os.path.join(_STOREAPP, "domain", "model_signals.py"),
     os.path.join(_STOREAPP, "domain", "store", "uow.py"),
 }
 _forwarding_dirs: list[str] = [

@@ -34,6 +34,7 @@ from storeapp.domain import signals
 from storeapp.domain import terminal as terminals
 from storeapp.domain.dispatch import callsite, instrumentation
 from storeapp.domain.errors import OutOfStock
+from storeapp.domain.model_signals import delete_kwargs, save_kwargs
 from storeapp.domain.models import (
     Cart,
     CartItem,
@@ -42,8 +43,6 @@ from storeapp.domain.models import (
     OrderItem,
     OrderStatus,
     Product,
-    delete_kwargs,
-    save_kwargs,
     to_money,
     utcnow,
 )

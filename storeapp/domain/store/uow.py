@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from storeapp.domain import dispatch
 from storeapp.domain import terminal as terminals
 from storeapp.domain.errors import InvalidState
-from storeapp.domain.models import SignalSession
+from storeapp.domain.model_signals import SignalSession
 from storeapp.domain.store.database import WRITE_OPTION, is_sqlite_memory
 
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from storeapp.domain import OutOfStock, Store, UnitOfWork, ValidationError
-from storeapp.domain.models import SignalSession
+from storeapp.domain.model_signals import SignalSession
 from storeapp.domain.signals import order_created
 from storeapp.domain.store import open_engine
 from storeapp.domain.store.catalogue import CatalogueServices
