@@ -197,21 +197,26 @@ def test_a_muted_signal_runs_no_async_receiver():
     assert rec.calls == []
 
 
+class Keeping:
+    """A dispatch observer that keeps the records it is sent."""
+
+    def __init__(self, records: list[Any]) -> None:
+        self.records = records
+
+    def sent(self, record: Any) -> None:
+        self.records.append(record)
+
+    def updated(self, record: Any) -> None:
+        pass
+
+
 def test_the_inspector_records_async_receivers_after_the_sync_ones():
     signal = Signal()
     rec, sync = AsyncRecorder(returns="async"), Recorder(returns="sync")
     signal.connect(rec.receive)
     signal.connect(sync)
-    records = []
-
-    class Observer:
-        def sent(self, record: Any) -> None:
-            records.append(record)
-
-        def updated(self, record: Any) -> None:
-            pass
-
-    dispatch.set_observer(Observer())
+    records: list[Any] = []
+    dispatch.set_observer(Keeping(records))
     try:
         responses = signal.send_robust("x")
     finally:
@@ -231,16 +236,8 @@ def test_the_inspector_records_an_async_receivers_failure_with_its_traceback():
         raise ValueError("the async printer jammed")
 
     signal.connect(broken)
-    records = []
-
-    class Observer:
-        def sent(self, record: Any) -> None:
-            records.append(record)
-
-        def updated(self, record: Any) -> None:
-            pass
-
-    dispatch.set_observer(Observer())
+    records: list[Any] = []
+    dispatch.set_observer(Keeping(records))
     try:
         (response,) = signal.send_robust("x")
         with pytest.raises(ValueError):
