@@ -100,7 +100,7 @@ async def _gather(
     robust: bool,
     calls: list[ReceiverCall] | None = None,
 ) -> list[tuple[Any, Any]]:
-    coros = [fn(signal=signal, sender=sender, **kwargs) for fn in fns]
+    coros = [fn(signal=signal.public, sender=sender, **kwargs) for fn in fns]
     if calls is not None:
         coros = [_timed(coro, fn, calls) for coro, fn in zip(coros, fns)]
     if robust:

@@ -101,6 +101,8 @@ def observed_send(
     except AttributeError:
         thread = _thread.name = threading.current_thread().name
     muted = signal.is_muted
+    if signal.public is not signal:  # a replay of another till's send
+        via = f"remote send from till {kwargs.get('terminal')!s}"
     record = SendRecord(
         next(_seq),
         time.time(),

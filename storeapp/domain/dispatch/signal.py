@@ -13,6 +13,12 @@ Two additions Django does not have:
 * ``connect(..., on_commit=True)``: the receiver is deferred until the
   surrounding transaction commits (see :mod:`.hooks`) and dropped if it
   rolls back;
+* ``connect(..., remote=True)``: the receiver also gets this signal's
+  *remote* sends, the events another till committed, which this till's
+  follower (:mod:`storeapp.domain.events.follow`) replays with
+  ``remote=True`` and the sending ``terminal`` in the kwargs. Only receivers
+  that ask get them: a receiver doing work once per shop (stock, an email)
+  must not redo it on every till;
 * a lock around connect/disconnect, and a per-sender cache of the receiver
   list (sync receivers and async ones apart) so a send is a plain loop.
 
@@ -82,6 +88,10 @@ class Signal(Connections):
         cache is cleared on every connect and disconnect."""
         super().__init__(doc)
         self.name = name or "signal"
+        #: What receivers are told they were sent by (``signal=``): the
+        #: signal itself, or for :attr:`remote`'s sends the local signal.
+        self.public: Signal = self
+        self._remote: Signal | None = None
 
     def __repr__(self) -> str:
         return f"<Signal {self.name}>"
@@ -94,8 +104,14 @@ class Signal(Connections):
         dispatch_uid: Any = None,
         on_commit: bool = False,
         durable: str | None = None,
+        remote: bool = False,
     ) -> Callable[..., Any]:
-        """Django's ``connect``, plus two ways to run after the commit:
+        """Django's ``connect``, plus remote sends and two ways to run after the commit:
+
+        * ``remote=True``: the receiver gets the sends replayed from other
+          tills too (``remote=True``, ``terminal``, ``event_id`` in the
+          kwargs), in the follower's thread, after their commit (see
+          :attr:`remote`);
 
         * ``on_commit=True``: called with the signal's own arguments once the
           transaction commits, from memory (a crash in between loses it);
@@ -107,8 +123,11 @@ class Signal(Connections):
           references and ``dispatch_uid`` do not apply.
         """
         if durable is None:
-            return super().connect(receiver, sender, weak, dispatch_uid, on_commit)
-        if sender is not None or on_commit or dispatch_uid is not None:
+            super().connect(receiver, sender, weak, dispatch_uid, on_commit)
+            if remote:
+                self.remote.connect(receiver, sender, weak, dispatch_uid)
+            return receiver
+        if sender is not None or on_commit or dispatch_uid is not None or remote:
             raise ValueError(
                 "A durable receiver takes no sender, dispatch_uid or on_commit: "
                 "it is delivered every committed event of the signal, after the commit."
@@ -116,6 +135,54 @@ class Signal(Connections):
         from storeapp.domain.events.durable import registry  # the log knows the signals
 
         return registry.connect(self, receiver, durable)
+
+    @property
+    def remote(self) -> Signal:
+        """The receivers of this signal's remote sends (created on first use).
+
+        A signal of its own, so a remote send is an ordinary ``send_robust``
+        (observed, robust, cached) that reaches only the receivers connected
+        with ``remote=True``; they are told ``signal=`` this signal.
+        """
+        remote = self._remote
+        if remote is None:
+            with self._lock:
+                if self._remote is None:
+                    child = Signal(self.__doc__, f"{self.name}")
+                    child.public = self
+                    self._remote = child
+                remote = self._remote
+        return remote
+
+    def disconnect(  # type: ignore[override]
+        self,
+        receiver: Callable[..., Any] | None = None,
+        sender: Any = None,
+        dispatch_uid: Any = None,
+    ) -> bool:
+        """Django's ``disconnect``; a ``remote=True`` connection leaves both lists."""
+        found = super().disconnect(receiver, sender, dispatch_uid)
+        if self._remote is not None:
+            self._remote.disconnect(receiver, sender, dispatch_uid)
+        return found
+
+    def disconnect_all(self, receiver: Callable[..., Any]) -> bool:
+        found = super().disconnect_all(receiver)
+        if self._remote is not None:
+            self._remote.disconnect_all(receiver)
+        return found
+
+    def send_remote(
+        self, sender: Any, terminal: str, event_id: int, **kwargs: Any
+    ) -> list[tuple[Any, Any]]:
+        """Replay another till's committed send to the ``remote=True``
+        receivers, robustly (a failing panel never stops the follower)."""
+        remote = self._remote
+        if remote is None or not remote.receivers:
+            return []
+        return remote.send_robust(
+            sender, remote=True, terminal=terminal, event_id=event_id, **kwargs
+        )
 
     def send(self, sender: Any = None, **kwargs: Any) -> list[tuple[Any, Any]]:
         """Call every receiver; the first exception propagates (Django's send).
@@ -221,6 +288,7 @@ class Signal(Connections):
         responses: list[tuple[Any, Any]],
         entries: Iterable[Entry],
     ) -> None:
+        me = self.public
         for fn, weak, deferred in entries:
             if weak:
                 fn = fn()
@@ -233,7 +301,7 @@ class Signal(Connections):
                 responses.append((fn, DEFERRED))
                 continue
             try:
-                response = fn(signal=self, sender=sender, **kwargs)
+                response = fn(signal=me, sender=sender, **kwargs)
             except Exception as err:
                 if log is not None:
                     log.failed(err)
