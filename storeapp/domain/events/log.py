@@ -41,7 +41,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select
+import sqlalchemy as sa
+from sqlalchemy import Table, Text, bindparam, func, insert, literal, select
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session
 
@@ -68,6 +69,27 @@ SELECT_AFTER = (
 #: PostgreSQL only: the advisory lock an append holds until its transaction ends.
 APPEND_LOCK = select(func.pg_advisory_xact_lock(0x5709E_0002))
 
+#: PostgreSQL only: the channel every append notifies, with the event's id
+#: alone. A notification is a wake-up, not the event: it is delivered only
+#: at commit, lost while a listener is disconnected, and folded when equal,
+#: so a listener reads the table from its cursor (:mod:`.follow`).
+CHANNEL = "storeapp_events"
+_INSERTED = (
+    insert(EVENTS)
+    .values(
+        {
+            name: bindparam(name, type_=EVENTS.c[name].type)
+            for name in ("signal", "sender", "payload", "terminal", "at")
+        }
+    )
+    .returning(EVENTS.c.id)
+    .cte("appended")
+)
+#: PostgreSQL only: the INSERT and its NOTIFY in one statement (one round trip).
+INSERT_AND_NOTIFY = select(
+    func.pg_notify(literal(CHANNEL), sa.cast(_INSERTED.c.id, Text))
+).select_from(_INSERTED)
+
 PRODUCT_CHANGED = "product_changed"
 PRODUCT_VALUES = ("sku", "name", "unit_price", "inventory")
 
@@ -85,18 +107,18 @@ def terminal() -> str:
 def append(session: Session, signal: str, sender: type | str, payload: dict[str, Any]) -> None:
     """Write one event in ``session``'s transaction (committed or rolled back with it)."""
     conn = session.connection()
+    values = {
+        "signal": signal,
+        "sender": sender if isinstance(sender, str) else sender.__name__,
+        "payload": payload,
+        "terminal": terminals.of_session(session),
+        "at": utcnow(),
+    }
     if conn.dialect.name == "postgresql":
         conn.execute(APPEND_LOCK)  # ids in commit order: see the module's doc
-    conn.execute(
-        INSERT_EVENT,
-        {
-            "signal": signal,
-            "sender": sender if isinstance(sender, str) else sender.__name__,
-            "payload": payload,
-            "terminal": terminals.of_session(session),
-            "at": utcnow(),
-        },
-    )
+        conn.execute(INSERT_AND_NOTIFY, values)  # other tills wake at the commit
+    else:
+        conn.execute(INSERT_EVENT, values)
 
 
 # -- payloads ------------------------------------------------------------------------

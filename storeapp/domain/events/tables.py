@@ -36,3 +36,14 @@ dead = Table(
     Column("at", Float, nullable=False),
     Column("retry", Integer, nullable=False, default=0),
 )
+
+#: Each till's place in the event log: the last event its follower handed
+#: to the local receivers (:mod:`.follow`), so a till that was down, or lost
+#: its connection, goes on from there.
+cursors = Table(
+    "terminal_cursors",
+    Base.metadata,
+    Column("terminal", String(64), primary_key=True),
+    Column("cursor", BigId, nullable=False, default=0),
+    Column("at", Float, nullable=True),
+)

@@ -1,0 +1,275 @@
+"""A till follows the event log: what other tills commit reaches this one.
+
+Signals end at the process; the event log does not. Each till keeps a
+*cursor* in the database (``terminal_cursors``: the last event it handled)
+and a :class:`Follower` thread reads ``id > cursor`` from the log and hands
+each event from another terminal to ``deliver`` (the app replays it on the
+same signals, marked remote: :mod:`.remote`), then stores the new cursor:
+after their commit, in log order, exactly once per till, and from where it
+stopped after a restart or a lost connection.
+
+What wakes it:
+
+* **PostgreSQL**: ``LISTEN storeapp_events`` on a connection of its own,
+  outside SQLAlchemy's pool and in autocommit. Every append notifies with
+  the event's id alone (:data:`.log.CHANNEL`), delivered at commit. The
+  notification is only a wake-up: they are lost while disconnected and
+  folded when equal, so the follower always reads the table, and polls it
+  every :attr:`Follower.fallback` seconds anyway. Order on (re)connect:
+  LISTEN first, *then* read from the cursor, then wait: an event committed
+  between the read and the LISTEN would otherwise wait for the next one.
+* **SQLite** (several processes on one file): it polls every
+  :attr:`Follower.poll` seconds.
+
+Never skipping an event that committed out of id order: appends are
+serialised until the commit (:mod:`.log`), so ids are handed out in commit
+order and ``id > cursor`` never steps over a row that is still to come.
+
+A lost connection or a restarted server: the follower says so
+(:class:`FollowState` through ``on_state``), waits with capped exponential
+backoff, connects again and catches up from its cursor.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Connection, Engine, Row
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from storeapp.domain.dispatch.names import describe_exc
+from storeapp.domain.events.log import CHANNEL, EVENTS, read_after
+from storeapp.domain.events.tables import cursors
+from storeapp.domain.store.database import WRITE_OPTION
+
+logger = logging.getLogger("storeapp.follow")
+
+#: ``deliver(row, conn)``: one event from another till. ``conn`` is the
+#: transaction that stores the cursor after the batch: a receiver that
+#: writes through it is exactly once even across a crash.
+Deliver = Callable[[Row[Any], Connection], None]
+
+
+class FollowState(StrEnum):
+    """What the status bar says about the link to the other tills."""
+
+    CONNECTING = "connecting"
+    #: PostgreSQL: listening, woken at each commit.
+    LIVE = "live"
+    #: SQLite: reading the file every ``poll`` seconds.
+    POLLING = "polling"
+    #: The database could not be reached; the next try is on its way.
+    RECONNECTING = "reconnecting"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True)
+class FollowStatus:
+    state: FollowState
+    #: One line for people: "server closed the connection; next try in 4 s".
+    detail: str = ""
+    cursor: int = 0
+
+
+def stored_cursor(conn: Connection, terminal: str) -> int | None:
+    return conn.scalar(select(cursors.c.cursor).where(cursors.c.terminal == terminal))
+
+
+def log_end(conn: Connection) -> int:
+    return int(conn.scalar(select(func.coalesce(func.max(EVENTS.c.id), 0))) or 0)
+
+
+def _save_cursor(conn: Connection, terminal: str, cursor: int) -> None:
+    done = conn.execute(
+        update(cursors).where(cursors.c.terminal == terminal).values(cursor=cursor, at=time.time())
+    )
+    if not done.rowcount:
+        conn.execute(insert(cursors).values(terminal=terminal, cursor=cursor, at=time.time()))
+
+
+class Follower:
+    """Follows the event log for one till (``terminal``), in a thread of its own.
+
+    ``start_at``: where a till with no stored cursor begins (None: the log's
+    end, as a new till has just read the state it shows).
+    """
+
+    #: SQLite: seconds between reads.
+    poll = 0.1
+    #: PostgreSQL: read anyway this often, in case a notification was lost.
+    fallback = 5.0
+    #: Longest wait between reconnection attempts.
+    backoff_cap = 10.0
+    first_backoff = 0.5
+    batch = 500
+    #: How long one wait for a notification blocks (so stop() is prompt).
+    tick = 0.25
+
+    def __init__(
+        self,
+        engine: Engine,
+        terminal: str,
+        deliver: Deliver,
+        *,
+        on_state: Callable[[FollowStatus], None] | None = None,
+        start_at: int | None = None,
+        connect_listener: Callable[[], Any] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.terminal = terminal
+        self.deliver = deliver
+        self.on_state = on_state
+        self.start_at = start_at
+        self.is_postgres = engine.dialect.name == "postgresql"
+        self._connect_listener = connect_listener or self._psycopg_listener
+        self._write = engine.execution_options(**{WRITE_OPTION: True})
+        self._cursor: int | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.status = FollowStatus(FollowState.CONNECTING)
+        #: Events handed to ``deliver`` since start (for tests and the bench).
+        self.delivered = 0
+        self.reconnects = 0
+
+    # -- life ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(
+            target=self._run, name=f"follow-{self.terminal}", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        self._set(FollowState.STOPPED)
+
+    @property
+    def cursor(self) -> int | None:
+        """The last event handled (None until the first read)."""
+        return self._cursor
+
+    # -- one pass (any thread; the follower's own runs these) --------------------------
+
+    def load_cursor(self) -> int:
+        """The stored cursor; a till without one starts at ``start_at`` or the log's end."""
+        with self._write.begin() as conn:
+            cursor = stored_cursor(conn, self.terminal)
+            if cursor is None:
+                cursor = log_end(conn) if self.start_at is None else self.start_at
+                try:
+                    with conn.begin_nested():
+                        _save_cursor(conn, self.terminal, cursor)
+                except IntegrityError:  # another process of this till just did
+                    cursor = stored_cursor(conn, self.terminal) or 0
+        self._cursor = cursor
+        return cursor
+
+    def catch_up(self) -> int:
+        """Deliver every committed event after the cursor; how many were read."""
+        cursor = self._cursor if self._cursor is not None else self.load_cursor()
+        total = 0
+        while not self._stop.is_set():
+            with self.engine.connect() as conn:  # a plain read takes no write lock
+                rows = read_after(conn, cursor, self.batch)
+            if not rows:
+                break
+            with self._write.begin() as conn:
+                for row in rows:
+                    if row.terminal != self.terminal:
+                        self.deliver(row, conn)
+                        self.delivered += 1
+                cursor = rows[-1].id
+                _save_cursor(conn, self.terminal, cursor)
+            self._cursor = cursor
+            total += len(rows)
+            if len(rows) < self.batch:
+                break
+        return total
+
+    # -- the thread ---------------------------------------------------------------------
+
+    def _run(self) -> None:
+        backoff = self.first_backoff
+        while not self._stop.is_set():
+            listener = None
+            try:
+                if self.is_postgres:
+                    listener = self._connect_listener()  # LISTEN first...
+                self.catch_up()  # ...then read, then wait
+                self._set(FollowState.LIVE if self.is_postgres else FollowState.POLLING)
+                backoff = self.first_backoff
+                while not self._stop.is_set():
+                    self._wait(listener)
+                    self.catch_up()
+            except Exception as exc:  # the database is gone: say so, wait, try again
+                if self._stop.is_set():
+                    break
+                if not isinstance(exc, (DBAPIError, OSError)) and not _is_psycopg_error(exc):
+                    logger.exception("Following the event log failed")
+                self.reconnects += 1
+                self._set(
+                    FollowState.RECONNECTING,
+                    f"{_one_line(exc)}; next try in {backoff:g} s",
+                )
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, self.backoff_cap)
+            finally:
+                if listener is not None:
+                    try:
+                        listener.close()
+                    except Exception:  # already broken
+                        pass
+
+    def _wait(self, listener: Any) -> None:
+        """Until a notification, the fallback poll, or stop()."""
+        if listener is None:
+            self._stop.wait(self.poll)
+            return
+        deadline = time.monotonic() + self.fallback
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            for _ in listener.notifies(timeout=self.tick, stop_after=1):
+                return
+
+    def _psycopg_listener(self) -> Any:
+        """Its own autocommit connection, outside the pool, listening."""
+        import psycopg
+
+        url = self.engine.url.set(drivername="postgresql")
+        conn = psycopg.connect(
+            url.render_as_string(hide_password=False), autocommit=True, connect_timeout=5
+        )
+        conn.execute(f"LISTEN {CHANNEL}")
+        return conn
+
+    def _set(self, state: FollowState, detail: str = "") -> None:
+        status = FollowStatus(state, detail, self._cursor or 0)
+        if status == self.status:
+            return
+        self.status = status
+        if state is FollowState.RECONNECTING:
+            logger.warning("Other tills out of reach: %s", detail)
+        if self.on_state is not None:
+            try:
+                self.on_state(status)
+            except Exception:
+                logger.exception("on_state failed")
+
+
+def _is_psycopg_error(exc: BaseException) -> bool:
+    module = type(exc).__module__ or ""
+    return module.startswith("psycopg")
+
+
+def _one_line(exc: BaseException) -> str:
+    text = describe_exc(exc)
+    return text.splitlines()[0][:160] if text else type(exc).__name__
