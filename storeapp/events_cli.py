@@ -4,8 +4,9 @@ One event a line, oldest first, each an object with ``id``, ``signal``,
 ``sender``, ``terminal``, ``at`` (ISO 8601, UTC) and ``payload``. With
 ``--after ID`` it starts after that event (a reader that remembers the last
 id it printed resumes without a gap); with ``--follow`` it keeps printing
-each event as it commits, from any process sharing the database (polling,
-at most :data:`POLL_SECONDS` behind), until SIGTERM or SIGINT (exit 0).
+each event as it commits, from any process sharing the database (on
+PostgreSQL woken by the commit's NOTIFY; on SQLite polling, at most
+:data:`POLL_SECONDS` behind), until SIGTERM or SIGINT (exit 0).
 
 Bad input (a URL that is not one, a database that does not exist: this
 command never creates one, an ``--after`` that is not an id) is one line on
@@ -32,11 +33,14 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from storeapp import settings
 from storeapp.domain.errors import DomainError
 from storeapp.domain.events import log
+from storeapp.domain.events.follow import Listener
 from storeapp.domain.store import open_engine
 
 PROG = "storeapp events"
-#: How often ``--follow`` looks for new events (the issue allows 200 ms).
+#: How often ``--follow`` looks for new events on SQLite (the issue allows 200 ms).
 POLL_SECONDS = 0.1
+#: PostgreSQL: ``--follow`` is woken by NOTIFY, and reads anyway this often.
+FALLBACK_SECONDS = 15.0
 #: Events read per query: a long log is printed page by page.
 PAGE = 1000
 
@@ -161,6 +165,35 @@ def print_events(engine: Engine, after: int, follow: bool, stopped: Callable[[],
     reader = Reader(engine)
     out = sys.stdout
     last = after
+    # PostgreSQL: woken by each commit's NOTIFY (LISTEN before the first read,
+    # so nothing commits unseen in between); a fallback read every 15 s.
+    listener = Listener(engine) if follow and engine.dialect.name == "postgresql" else None
+    if listener is not None:
+        _listen(listener)
+    try:
+        return _print_loop(reader, out, last, follow, stopped, listener)
+    finally:
+        if listener is not None:
+            listener.close()
+
+
+def _listen(listener: Listener) -> bool:
+    try:
+        listener.open()
+    except Exception:  # the server is away: poll, and try again at the next wait
+        listener.close()
+        return False
+    return True
+
+
+def _print_loop(
+    reader: Reader,
+    out: Any,
+    last: int,
+    follow: bool,
+    stopped: Callable[[], bool],
+    listener: Listener | None,
+) -> int:
     while True:
         rows = reader.page(last)
         for row in rows:
@@ -173,6 +206,12 @@ def print_events(engine: Engine, after: int, follow: bool, stopped: Callable[[],
             continue
         if not follow:
             return 0
+        if listener is not None and _listen(listener):
+            try:
+                listener.wait(FALLBACK_SECONDS, stopped)
+                continue
+            except Exception:  # connection lost: poll once, reconnect at the next wait
+                listener.close()
         time.sleep(POLL_SECONDS)  # a signal's handler runs here; the check above sees it
 
 

@@ -19,7 +19,7 @@ import pytest
 import storeapp
 from storeapp.domain import Store
 from storeapp.domain.events import log
-from storeapp.events_cli import POLL_SECONDS
+from storeapp.events_cli import FALLBACK_SECONDS, POLL_SECONDS
 
 REPO = Path(storeapp.__file__).resolve().parent.parent
 KEYS = {"id", "signal", "sender", "terminal", "at", "payload"}
@@ -317,3 +317,22 @@ def test_the_command_loads_no_qt(db):
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "[]"
+
+
+@pytest.mark.slow
+def test_follow_on_postgresql_is_woken_by_each_commits_notify(new_db_url, core_ready, follow):
+    url = new_db_url("postgresql")
+    store = Store.open(url, terminal="till-test")
+    try:
+        user = store.register_user("ada", "ada@example.com", "s3cret-pass")
+        tea = store.add_product("TEA", "Green tea", "3.50", 1000)
+        follower = follow("--db", url)
+        assert len(follower.wait_for(2)) == 2
+        for _ in range(3):
+            place_one(store, user.id, tea.id)
+            # Well inside the fallback read: only the NOTIFY can have woken it.
+            (event,) = follower.wait_for(1, timeout=FALLBACK_SECONDS * 0.8)
+            assert event["signal"] == "order_created"
+        assert follower.stop(signal.SIGTERM) == 0
+    finally:
+        store.close()

@@ -94,6 +94,54 @@ def _save_cursor(conn: Connection, terminal: str, cursor: int) -> None:
         conn.execute(insert(cursors).values(terminal=terminal, cursor=cursor, at=time.time()))
 
 
+class Listener:
+    """``LISTEN storeapp_events`` on a connection of its own: autocommit,
+    outside SQLAlchemy's pool (a pooled connection would be handed to
+    someone else, and a transaction would hold the notifications back).
+
+    Opened on first use; after an error, :meth:`close` it and the next
+    :meth:`wait` connects again.
+    """
+
+    #: How long one wait blocks at most (so a stop request is seen promptly:
+    #: ``notifies()`` holds the connection's lock while it waits).
+    tick = 0.25
+
+    def __init__(self, engine: Engine) -> None:
+        self.url = engine.url.set(drivername="postgresql")
+        self.conn: Any = None
+
+    def open(self) -> None:
+        if self.conn is None:
+            import psycopg
+
+            conn = psycopg.connect(
+                self.url.render_as_string(hide_password=False), autocommit=True, connect_timeout=5
+            )
+            conn.execute(f"LISTEN {CHANNEL}")
+            self.conn = conn
+
+    def wait(self, timeout: float, stopped: Callable[[], bool]) -> bool:
+        """Until a notification (True), ``timeout`` seconds or ``stopped()`` (False)."""
+        self.open()
+        deadline = time.monotonic() + timeout
+        while not stopped():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            for _ in self.conn.notifies(timeout=min(self.tick, left), stop_after=1):
+                return True
+        return False
+
+    def close(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # already broken
+                pass
+
+
 class Follower:
     """Follows the event log for one till (``terminal``), in a thread of its own.
 
@@ -109,8 +157,6 @@ class Follower:
     backoff_cap = 10.0
     first_backoff = 0.5
     batch = 500
-    #: How long one wait for a notification blocks (so stop() is prompt).
-    tick = 0.25
 
     def __init__(
         self,
@@ -120,7 +166,6 @@ class Follower:
         *,
         on_state: Callable[[FollowStatus], None] | None = None,
         start_at: int | None = None,
-        connect_listener: Callable[[], Any] | None = None,
     ) -> None:
         self.engine = engine
         self.terminal = terminal
@@ -128,7 +173,6 @@ class Follower:
         self.on_state = on_state
         self.start_at = start_at
         self.is_postgres = engine.dialect.name == "postgresql"
-        self._connect_listener = connect_listener or self._psycopg_listener
         self._write = engine.execution_options(**{WRITE_OPTION: True})
         self._cursor: int | None = None
         self._stop = threading.Event()
@@ -200,18 +244,23 @@ class Follower:
 
     def _run(self) -> None:
         backoff = self.first_backoff
+        listener = Listener(self.engine) if self.is_postgres else None
         while not self._stop.is_set():
-            listener = None
             try:
-                if self.is_postgres:
-                    listener = self._connect_listener()  # LISTEN first...
+                if listener is not None:
+                    listener.open()  # LISTEN first...
                 self.catch_up()  # ...then read, then wait
                 self._set(FollowState.LIVE if self.is_postgres else FollowState.POLLING)
                 backoff = self.first_backoff
                 while not self._stop.is_set():
-                    self._wait(listener)
+                    if listener is None:
+                        self._stop.wait(self.poll)
+                    else:
+                        listener.wait(self.fallback, self._stop.is_set)
                     self.catch_up()
             except Exception as exc:  # the database is gone: say so, wait, try again
+                if listener is not None:
+                    listener.close()
                 if self._stop.is_set():
                     break
                 if not isinstance(exc, (DBAPIError, OSError)) and not _is_psycopg_error(exc):
@@ -223,33 +272,8 @@ class Follower:
                 )
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, self.backoff_cap)
-            finally:
-                if listener is not None:
-                    try:
-                        listener.close()
-                    except Exception:  # already broken
-                        pass
-
-    def _wait(self, listener: Any) -> None:
-        """Until a notification, the fallback poll, or stop()."""
-        if listener is None:
-            self._stop.wait(self.poll)
-            return
-        deadline = time.monotonic() + self.fallback
-        while not self._stop.is_set() and time.monotonic() < deadline:
-            for _ in listener.notifies(timeout=self.tick, stop_after=1):
-                return
-
-    def _psycopg_listener(self) -> Any:
-        """Its own autocommit connection, outside the pool, listening."""
-        import psycopg
-
-        url = self.engine.url.set(drivername="postgresql")
-        conn = psycopg.connect(
-            url.render_as_string(hide_password=False), autocommit=True, connect_timeout=5
-        )
-        conn.execute(f"LISTEN {CHANNEL}")
-        return conn
+        if listener is not None:
+            listener.close()
 
     def _set(self, state: FollowState, detail: str = "") -> None:
         status = FollowStatus(state, detail, self._cursor or 0)
