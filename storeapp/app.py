@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 from storeapp import settings as app_settings
 from storeapp.domain import Store
 from storeapp.domain.demo import seed_catalogue, seed_customers
+from storeapp.domain.events.follow import Follower
+from storeapp.domain.events.remote import send_remote
 from storeapp.domain.events.worker import DurableWorker
 
 if TYPE_CHECKING:
@@ -93,6 +95,14 @@ def build(
     window = MainWindow(store, manager, bridge, settings, notices=notices)
     window.durable = DurableWorker(store.engine)  # delivers the log to durable receivers
     window.durable.start()
+    # Other tills' sales reach this one's panels through the event log.
+    window.follower = Follower(
+        store.engine,
+        store.terminal,
+        send_remote,
+        on_state=lambda status: bridge.call_in_gui(lambda: window.show_link(status)),
+    )
+    window.follower.start()
     bridge.setParent(window)
     window_ref.append(window)
     if demo:
@@ -129,7 +139,10 @@ def run(
         print(f"storeapp: {exc}", file=sys.stderr)
         return 2
     screen = QGuiApplication.primaryScreen()
-    if screen is not None:  # room for the four panels beside the till
+    place = geometry_from(os.environ.get("STOREAPP_GEOMETRY", ""))
+    if place is not None:  # `make tills` puts each till on its part of the screen
+        window.setGeometry(*place)
+    elif screen is not None:  # room for the four panels beside the till
         available = screen.availableGeometry().size()
         window.resize(
             max(1200, int(available.width() * 0.95)), max(760, int(available.height() * 0.92))
@@ -140,6 +153,15 @@ def run(
     if simulate:
         window.start_simulation(simulate)
     return app.exec()
+
+
+def geometry_from(text: str) -> tuple[int, int, int, int] | None:
+    """``"x,y,width,height"`` (``STOREAPP_GEOMETRY``) as four ints; None if not that."""
+    parts = text.split(",")
+    if len(parts) != 4 or not all(p.strip().lstrip("-").isdigit() for p in parts):
+        return None
+    x, y, width, height = (int(p) for p in parts)
+    return (x, y, width, height) if width > 0 and height > 0 else None
 
 
 def close_on_signals(window: MainWindow) -> None:

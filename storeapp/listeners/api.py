@@ -315,10 +315,23 @@ class ListenerPlugin:
         *,
         on_commit: bool = False,
         weak: bool = False,
+        remote: bool = False,
     ) -> None:
-        """Connect ``receiver`` to ``signal`` and remember it for shutdown()."""
+        """Connect ``receiver`` to ``signal`` and remember it for shutdown().
+
+        ``remote=True``: it also gets the sends replayed from other tills
+        (``remote=True`` and ``terminal`` in the kwargs): a panel that shows
+        the shop asks for them; work done once per shop must not.
+        """
         uid = f"{self.name}:{qualname(receiver)}:{getattr(sender, '__name__', sender)}"
-        signal.connect(receiver, sender=sender, weak=weak, dispatch_uid=uid, on_commit=on_commit)
+        signal.connect(
+            receiver,
+            sender=sender,
+            weak=weak,
+            dispatch_uid=uid,
+            on_commit=on_commit,
+            remote=remote,
+        )
         if not any(c[3] == uid and c[0] is signal for c in self.connections):
             self.connections.append((signal, receiver, sender, uid))
 

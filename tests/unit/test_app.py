@@ -1,6 +1,8 @@
 """`make run` on a machine that cannot show a window says why, in words."""
 
-from storeapp.app import display_problem
+import pytest
+
+from storeapp.app import display_problem, geometry_from
 
 
 def test_no_display_is_explained_with_the_way_out() -> None:
@@ -49,3 +51,18 @@ def test_settle_after_startup_exempts_startup_objects_from_the_collector() -> No
         assert not any(o is survivor for o in gc.get_objects())  # no longer walked
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("0,0,683,740", (0, 0, 683, 740)),
+        ("683, 24, 683, 740", (683, 24, 683, 740)),
+        ("", None),
+        ("1,2,3", None),
+        ("a,b,c,d", None),
+        ("0,0,0,740", None),
+    ],
+)
+def test_a_window_geometry_is_four_whole_numbers_or_ignored(text, expected) -> None:
+    assert geometry_from(text) == expected

@@ -77,8 +77,12 @@ class AnalyticsPlugin(ListenerPlugin):
         """
         self.aggregate.begin_rebuild()
         try:
-            self.connect(order_created, self._on_order_created, sender=Order, on_commit=True)
-            self.connect(order_cancelled, self._on_order_cancelled, sender=Order, on_commit=True)
+            self.connect(
+                order_created, self._on_order_created, sender=Order, on_commit=True, remote=True
+            )
+            self.connect(
+                order_cancelled, self._on_order_cancelled, sender=Order, on_commit=True, remote=True
+            )
             orders = self.host.store.read_between_writes(
                 lambda: self.host.store.list_orders(status=OrderStatus.PLACED)
             )

@@ -88,7 +88,7 @@ class InventoryPlugin(ListenerPlugin):
             (post_save, Product),
             (post_delete, Product),
         ):
-            self.connect(signal, self._mark_dirty, sender=sender, on_commit=True)
+            self.connect(signal, self._mark_dirty, sender=sender, on_commit=True, remote=True)
         with self._lock:
             self._active = True
         # Catch up with whatever changed while disabled (or before ready()).

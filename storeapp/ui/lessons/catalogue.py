@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from storeapp.domain.dispatch import ReceiverStatus, Signal
+from storeapp.domain.events.follow import Follower
 from storeapp.domain.signals import order_created, post_save
 from storeapp.domain.store.orders import OrderServices
 from storeapp.domain.store.users import UserServices
@@ -330,24 +331,35 @@ LESSONS: tuple[Lesson, ...] = (
     ),
     Lesson(
         10,
-        "Signals end at the process: two tills",
-        "A signal is a function call inside one process. A second till on the same "
-        "database hears none of the first till's signals; it only sees their rows "
-        "when it reads. Tills that must react to each other need the database to "
-        "carry the event (a log they both read, and a wake-up such as NOTIFY).",
+        "Signals end at the process; the event log does not: two tills",
+        "A signal is a function call inside one process: a second till on the same "
+        "database hears none of the first till's signals. What crosses is the event log: "
+        "each till follows it from its own cursor (woken by PostgreSQL's NOTIFY, or "
+        "polling SQLite) and replays other tills' events on its signals, marked "
+        "remote=True with their terminal, to the receivers that asked "
+        "(connect(..., remote=True)): panels do, stock and email do not. "
+        "See it live: make tills opens two windows on a throw-away PostgreSQL.",
         lambda _m: [
             source.function(sandbox.two_tills, "till 2"),
             source.function(sandbox.selling_till, "till 1"),
+            source.function(Follower.catch_up, "the follower"),
         ],
         "two_tills",
         "Runs two throw-away tills, two processes on one database: till 1 sells while "
-        "till 2 listens.",
+        "till 2 listens and follows the event log.",
         (
             Step("till 1 sent order_created", sent("order_created")),
-            Step("till 2 heard none of it", fact("heard_by_till_2", lambda v: v == 0)),
+            Step("till 2's receiver heard none of it", fact("heard_by_till_2", lambda v: v == 0)),
             Step(
                 "till 2's database has the order",
                 fact("orders_seen_by_till_2", lambda v: v >= 1),
+            ),
+            Step(
+                "till 2's follower replayed it as a remote send from till 1",
+                all_of(
+                    fact("followed_by_till_2", lambda v: v == 1),
+                    fact("followed_from", lambda v: v == "till 1"),
+                ),
             ),
         ),
     ),

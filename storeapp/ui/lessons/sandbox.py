@@ -33,6 +33,8 @@ from sqlalchemy import func, select
 
 from storeapp.domain import DomainError, Store, dispatch
 from storeapp.domain.demo import DEMO_PASSWORD, seed_catalogue
+from storeapp.domain.events.follow import Follower
+from storeapp.domain.events.remote import send_remote
 from storeapp.domain.events.worker import DurableWorker
 from storeapp.domain.models import Order, User
 from storeapp.domain.signals import order_created, post_save
@@ -73,10 +75,10 @@ class PrintingObserver:
 class Sandbox:
     """A store in ``data_dir`` with the demo catalogue, and its plugins."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, terminal: str = "sandbox") -> None:
         self.data_dir = data_dir
         self.url = f"sqlite:///{data_dir / 'sandbox.sqlite3'}"
-        self.store = Store.open(self.url)
+        self.store = Store.open(self.url, terminal=terminal)
         seed_catalogue(self.store)
         self.manager: PluginManager | None = None
 
@@ -287,22 +289,37 @@ def power_cut_till(box: Sandbox) -> None:
 
 
 def two_tills(box: Sandbox) -> None:
-    """Lesson 10: a signal ends at its process; the database does not."""
+    """Lesson 10: a signal ends at its process; the event log carries it on."""
     box.start_plugins("core")
     heard: list[int] = []
+    followed: list[tuple[int, str]] = []
 
     def till_2_heard(sender: Any, order: Order, **kwargs: Any) -> None:
         heard.append(order.id)
 
+    def till_2_follows(sender: Any, order: Any, remote: bool = False, **kwargs: Any) -> None:
+        if remote:  # replayed from the event log: another till's order
+            followed.append((order.id, kwargs["terminal"]))
+
     order_created.connect(till_2_heard, weak=False)
+    order_created.connect(till_2_follows, weak=False, remote=True)
+    follower = Follower(box.store.engine, box.store.terminal, send_remote)
+    follower.load_cursor()  # where till 2 stands in the event log
     try:
         say("Till 2 (this process) listens to order_created. Till 1, another process, sells.")
         run_till("selling_till", box.data_dir, "till 1")
         orders = box.count(Order)
         fact(heard_by_till_2=len(heard), orders_seen_by_till_2=orders)
         say(f"Till 2 heard {len(heard)} order_created; its database shows {orders} order(s).")
+        follower.catch_up()  # the app's follower does this when NOTIFY (or its poll) wakes it
+        fact(followed_by_till_2=len(followed), followed_from=followed[0][1] if followed else "")
+        say(
+            f"Till 2's follower read the event log from its cursor: {len(followed)} remote "
+            f"order_created, from {followed[0][1] if followed else 'nobody'}."
+        )
     finally:
         order_created.disconnect(till_2_heard)
+        order_created.disconnect(till_2_follows)
 
 
 def selling_till(box: Sandbox) -> None:
@@ -373,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--till", default=None)
     args = parser.parse_args(argv)
     args.data_dir.mkdir(parents=True, exist_ok=True)
-    box = Sandbox(args.data_dir)
+    box = Sandbox(args.data_dir, args.till or "till 2")
     try:
         with observed(args.till):
             SCENARIOS[args.scenario](box)

@@ -130,21 +130,31 @@ class Till(QWidget):
     # ------------------------------------------------------- domain signals
 
     def _connect_domain(self) -> None:
-        order_created.connect(self._on_orders_changed, on_commit=True, dispatch_uid="ui.orders")
+        order_created.connect(
+            self._on_orders_changed, on_commit=True, dispatch_uid="ui.orders", remote=True
+        )
         order_cancelled.connect(
-            self._on_orders_changed, on_commit=True, dispatch_uid="ui.orders.cancelled"
+            self._on_orders_changed,
+            on_commit=True,
+            dispatch_uid="ui.orders.cancelled",
+            remote=True,
         )
         user_registered.connect(
-            self._on_customers_changed, on_commit=True, dispatch_uid="ui.customers"
+            self._on_customers_changed, on_commit=True, dispatch_uid="ui.customers", remote=True
         )
         post_save.connect(
-            self._on_products_changed, sender=Product, on_commit=True, dispatch_uid="ui.products"
+            self._on_products_changed,
+            sender=Product,
+            on_commit=True,
+            dispatch_uid="ui.products",
+            remote=True,
         )
         post_delete.connect(
             self._on_products_changed,
             sender=Product,
             on_commit=True,
             dispatch_uid="ui.products.deleted",
+            remote=True,
         )
 
     def _on_orders_changed(self, sender: Any, order: Any = None, **kwargs: Any) -> None:
