@@ -8,7 +8,7 @@ round). Each benchmark module has ``run(args) -> Report`` and is started by
 RSS in one never touches the others).
 
 Modules: :mod:`bench.dispatch`, :mod:`bench.orders`, :mod:`bench.drain`,
-:mod:`bench.gui`, :mod:`bench.startup`, :mod:`bench.memory`.
+:mod:`bench.tills`, :mod:`bench.gui`, :mod:`bench.startup`, :mod:`bench.memory`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-BENCHMARKS = ("dispatch", "orders", "drain", "gui", "startup", "memory")
+BENCHMARKS = ("dispatch", "orders", "drain", "tills", "gui", "startup", "memory")
 
 MET = "met"
 MISSED = "missed"

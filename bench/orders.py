@@ -67,29 +67,44 @@ STOCK = 100_000_000
 class Candidate:
     """One database file with its products, customers and prepared carts."""
 
-    def __init__(self, path: Path, batches: int, per_batch: int, seed: int) -> None:
+    def __init__(
+        self,
+        path: Path,
+        batches: int,
+        per_batch: int,
+        seed: int,
+        *,
+        url: str | None = None,
+        users: str = "bench",
+    ) -> None:
+        """A SQLite file at ``path``, or the database at ``url`` (shared by
+        several processes: each names its customers ``users0``, ``users1``...)."""
         from storeapp.domain import Store
         from storeapp.domain.demo import seed_catalogue
-        from storeapp.domain.models import Customer, Product
+        from storeapp.domain.models import Customer, Product, User
         from storeapp.listeners import core
 
-        self.store = Store.open(f"sqlite:///{path}")
+        self.store = Store.open(url or f"sqlite:///{path}")
         seed_catalogue(self.store)
         for p in self.store.list_products():
             self.store.update_product(p.id, inventory=STOCK)
         core.ready()
         try:
             for i in range(CUSTOMERS):
-                self.store.register_user(f"bench{i}", f"bench{i}@example.com", "bench-password-1")
+                self.store.register_user(
+                    f"{users}{i}", f"{users}{i}@example.com", "bench-password-1"
+                )
         finally:
             core.shutdown()
         with self.store.engine.connect() as conn:
+            customers, accounts = Customer.__table__, User.__table__
             self.customer_of = {
                 user_id: customer_id
                 for customer_id, user_id in conn.execute(
-                    Customer.__table__.select().with_only_columns(
-                        Customer.__table__.c.id, Customer.__table__.c.user_id
-                    )
+                    customers.select()
+                    .with_only_columns(customers.c.id, customers.c.user_id)
+                    .join_from(customers, accounts)
+                    .where(accounts.c.username.like(f"{users}%"))
                 )
             }
             assert len(self.customer_of) == CUSTOMERS
@@ -142,8 +157,17 @@ class Candidate:
 class CoreFloor(Candidate):
     """The same writes with SQLAlchemy Core: the floor an ORM path can reach."""
 
-    def __init__(self, path: Path, batches: int, per_batch: int, seed: int) -> None:
-        super().__init__(path, batches, per_batch, seed)
+    def __init__(
+        self,
+        path: Path,
+        batches: int,
+        per_batch: int,
+        seed: int,
+        *,
+        url: str | None = None,
+        users: str = "bench",
+    ) -> None:
+        super().__init__(path, batches, per_batch, seed, url=url, users=users)
         from sqlalchemy import bindparam, delete, update
 
         from storeapp.domain.models import Cart, CartItem, Order, OrderItem, Product
@@ -177,7 +201,7 @@ class CoreFloor(Candidate):
         start = time.perf_counter()
         for cid, user_id, lines in carts:
             with write.begin() as conn:  # BEGIN IMMEDIATE (the store's begin hook)
-                for pid, q in lines:
+                for pid, q in sorted(lines):  # rows locked in one order: no deadlock
                     if conn.execute(guarded, {"pid": pid, "q": q}).rowcount != 1:
                         raise RuntimeError("out of stock in the floor")
                 total = sum((to_money(price[pid] * q) for pid, q in lines), Decimal("0.00"))

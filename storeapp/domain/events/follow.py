@@ -35,7 +35,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -218,38 +219,55 @@ class Follower:
         self._cursor = cursor
         return cursor
 
-    def catch_up(self) -> int:
-        """Deliver every committed event after the cursor; how many were read."""
+    def catch_up(self, held: Connection | None = None) -> int:
+        """Deliver every committed event after the cursor; how many were read.
+
+        ``held``: PostgreSQL, a connection the caller keeps open between
+        calls (the thread does: no pool checkout and ping per wake-up)."""
         cursor = self._cursor if self._cursor is not None else self.load_cursor()
         total = 0
         while not self._stop.is_set():
-            with self.engine.connect() as conn:  # a plain read takes no write lock
-                rows = read_after(conn, cursor, self.batch)
+            if self.is_postgres:  # one transaction: read, hand over, move the cursor
+                with _transaction(self.engine, held) as conn:
+                    rows = read_after(conn, cursor, self.batch)
+                    if rows:
+                        cursor = self._hand_over(rows, conn)
+            else:  # SQLite: read without the write lock, take it only to hand over
+                with self.engine.connect() as conn:
+                    rows = read_after(conn, cursor, self.batch)
+                if rows:
+                    with self._write.begin() as conn:
+                        cursor = self._hand_over(rows, conn)
             if not rows:
                 break
-            with self._write.begin() as conn:
-                for row in rows:
-                    if row.terminal != self.terminal:
-                        self.deliver(row, conn)
-                        self.delivered += 1
-                cursor = rows[-1].id
-                _save_cursor(conn, self.terminal, cursor)
             self._cursor = cursor
             total += len(rows)
             if len(rows) < self.batch:
                 break
         return total
 
+    def _hand_over(self, rows: list[Row[Any]], conn: Connection) -> int:
+        """Deliver ``rows`` from other tills, then store the cursor, in ``conn``'s transaction."""
+        for row in rows:
+            if row.terminal != self.terminal:
+                self.deliver(row, conn)
+                self.delivered += 1
+        cursor = int(rows[-1].id)
+        _save_cursor(conn, self.terminal, cursor)
+        return cursor
+
     # -- the thread ---------------------------------------------------------------------
 
     def _run(self) -> None:
         backoff = self.first_backoff
         listener = Listener(self.engine) if self.is_postgres else None
+        held: Connection | None = None
         while not self._stop.is_set():
             try:
                 if listener is not None:
                     listener.open()  # LISTEN first...
-                self.catch_up()  # ...then read, then wait
+                    held = self.engine.connect()
+                self.catch_up(held)  # ...then read, then wait
                 self._set(FollowState.LIVE if self.is_postgres else FollowState.POLLING)
                 backoff = self.first_backoff
                 while not self._stop.is_set():
@@ -257,10 +275,14 @@ class Follower:
                         self._stop.wait(self.poll)
                     else:
                         listener.wait(self.fallback, self._stop.is_set)
-                    self.catch_up()
+                    self.catch_up(held)
             except Exception as exc:  # the database is gone: say so, wait, try again
                 if listener is not None:
                     listener.close()
+                if held is not None:
+                    held.invalidate()  # a broken connection must not go back to the pool
+                    held.close()
+                    held = None
                 if self._stop.is_set():
                     break
                 if not isinstance(exc, (DBAPIError, OSError)) and not _is_psycopg_error(exc):
@@ -274,6 +296,8 @@ class Follower:
                 backoff = min(backoff * 2, self.backoff_cap)
         if listener is not None:
             listener.close()
+        if held is not None:
+            held.close()
 
     def _set(self, state: FollowState, detail: str = "") -> None:
         status = FollowStatus(state, detail, self._cursor or 0)
@@ -287,6 +311,17 @@ class Follower:
                 self.on_state(status)
             except Exception:
                 logger.exception("on_state failed")
+
+
+@contextmanager
+def _transaction(engine: Engine, held: Connection | None) -> Iterator[Connection]:
+    """A transaction on ``held`` if given, else on a connection from the pool."""
+    if held is None:
+        with engine.begin() as conn:
+            yield conn
+    else:
+        with held.begin():
+            yield held
 
 
 def _is_psycopg_error(exc: BaseException) -> bool:
