@@ -77,6 +77,7 @@ def test_a_sale_at_another_till_updates_this_tills_orders_inventory_and_analytic
             if r.signal == "order_created" and r.via == "remote send from till till-2"
         ]
         assert len(remote_sends) == 1
+        assert remote_sends[0].sender == "Order (from till-2)"
         # A customer registered there can be served here.
         qtbot.waitUntil(
             lambda: any(

@@ -101,13 +101,15 @@ def observed_send(
     except AttributeError:
         thread = _thread.name = threading.current_thread().name
     muted = signal.is_muted
+    sender_name = _sender_name(sender)
     if signal.public is not signal:  # a replay of another till's send
         via = f"remote send from till {kwargs.get('terminal')!s}"
+        sender_name = f"{sender_name} (from {kwargs.get('terminal')!s})"
     record = SendRecord(
         next(_seq),
         time.time(),
         signal.name,
-        _sender_name(sender),
+        sender_name,
         snapshot(kwargs),
         robust,
         thread,
