@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
@@ -95,18 +96,28 @@ class RowsModel(CellModel, Generic[T]):
         self.sync_rows(new_rows, self.key, self.cells)
 
     def upsert_front(self, rows: Sequence[T], limit: int | None = None) -> None:
-        """Update rows already shown; put new ones at the top (newest first)
-        and drop rows beyond ``limit`` from the bottom.
+        """Update rows already shown; put new ones in place, newest (largest
+        key) first, and drop rows beyond ``limit`` from the bottom.
+
+        New rows usually go on top; one older than some shown (an order
+        another till committed a moment before this till's, or a till
+        catching up after a restart) goes where its key puts it, and one
+        older than every row of a full table is not shown at all.
 
         Only the rows given are turned into cells: the rows already shown
         and not in ``rows`` are taken as they are (during a rush hour this
         runs up to 20 times a second over a table of hundreds of rows).
         """
-        given = {self.key(r): r for r in rows}
+        key = self.key
+        given = {key(r): r for r in rows}
         shown = self.row_data
-        kept = {self.key(r) for r in shown}
-        fresh = sorted((r for k, r in given.items() if k not in kept), key=self.key, reverse=True)
-        target = fresh + [given.get(self.key(r), r) for r in shown]
+        kept = {key(r) for r in shown}
+        fresh = sorted((r for k, r in given.items() if k not in kept), key=key, reverse=True)
+        updated = [given.get(key(r), r) for r in shown]
+        if fresh and updated and key(fresh[-1]) < key(updated[0]):
+            target = list(heapq.merge(fresh, updated, key=key, reverse=True))
+        else:
+            target = fresh + updated
         if limit is not None:
             del target[limit:]
         self.sync_rows(target, self.key, self.cells, changed=given)

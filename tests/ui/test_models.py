@@ -54,6 +54,19 @@ def test_set_rows_in_a_new_order_and_upsert_front(qtbot: Any) -> None:
     assert [t.id for t in model.rows()] == [3, 2]
 
 
+def test_upsert_front_puts_an_older_new_row_in_its_place_and_drops_one_too_old(
+    qtbot: Any,
+) -> None:
+    # Another till's order may be older than this till's newest; a till
+    # catching up may hand over orders older than any shown.
+    model = ThingModel()
+    model.set_rows([thing(9, "i"), thing(7, "g"), thing(5, "e")])
+    model.upsert_front([thing(10, "j"), thing(8, "h")], limit=4)
+    assert [t.id for t in model.rows()] == [10, 9, 8, 7]
+    model.upsert_front([thing(2, "b")], limit=4)
+    assert [t.id for t in model.rows()] == [10, 9, 8, 7]
+
+
 class CountingModel(ThingModel):
     def __init__(self) -> None:
         super().__init__()
