@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Callable, Generator, Hashable, Iterator
+from collections.abc import Callable, Container, Generator, Hashable, Iterator
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
@@ -274,8 +274,9 @@ class Connections(blinker.Signal):
                 self._purge()
         return any(c.sender_id != ANY_ID for c in list(self._connections.values()))
 
-    def receivers_info(self) -> list[ReceiverInfo]:
-        """Every live connection, in connection order (for the inspector)."""
+    def receivers_info(self, remote: Container[Any] = ()) -> list[ReceiverInfo]:
+        """Every live connection, in connection order (for the inspector);
+        those whose key is in ``remote`` are marked so."""
         out: list[ReceiverInfo] = []
         with self._lock:
             self._purge()
@@ -297,6 +298,7 @@ class Connections(blinker.Signal):
                         on_commit=conn.on_commit,
                         dispatch_uid=conn.dispatch_uid,
                         is_async=conn.is_async,
+                        remote=key in remote,
                     )
                 )
         return out

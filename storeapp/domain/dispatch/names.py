@@ -78,6 +78,8 @@ class ReceiverInfo:
     dispatch_uid: Any
     #: An ``async def`` receiver (awaited; run by ``send`` in an event loop).
     is_async: bool = False
+    #: Connected with ``remote=True``: other tills' sends reach it too.
+    remote: bool = False
 
     @property
     def name(self) -> str:

@@ -30,13 +30,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from typing import TYPE_CHECKING, Any
 
 from storeapp.domain.dispatch import async_receivers, instrumentation
 from storeapp.domain.dispatch.connections import ANY, ANY_ID, Connection, Connections, Entry
 from storeapp.domain.dispatch.hooks import DEFERRED, DeferredCall, in_transaction, on_commit
-from storeapp.domain.dispatch.names import safe_str
+from storeapp.domain.dispatch.names import ReceiverInfo, safe_str
 from storeapp.domain.dispatch.streaks import failing, note_failure, note_success
 
 if TYPE_CHECKING:
@@ -171,6 +171,14 @@ class Signal(Connections):
         if self._remote is not None:
             self._remote.disconnect_all(receiver)
         return found
+
+    def receivers_info(self, remote: Container[Any] = ()) -> list[ReceiverInfo]:
+        """Every live connection (for the inspector); those made with
+        ``remote=True`` are marked ``remote``."""
+        child = self._remote
+        if child is not None and child.receivers:
+            remote = set(child.receivers)
+        return super().receivers_info(remote)
 
     def send_remote(
         self, sender: Any, terminal: str, event_id: int, **kwargs: Any

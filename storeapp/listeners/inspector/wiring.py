@@ -65,6 +65,7 @@ def wiring_key(wiring: Wiring, plugin_of: Callable[[str], str]) -> Hashable:
                     id(i.sender),
                     i.weak,
                     i.on_commit,
+                    i.remote,
                     repr(i.dispatch_uid),
                     plugin_of(i.module),
                 )
@@ -146,7 +147,10 @@ class WiringModel(QStandardItemModel):
                     QStandardItem(plugin_of(info.module)),
                     QStandardItem(sender_label(info.sender)),
                     QStandardItem("weak" if info.weak else "strong"),
-                    QStandardItem("on commit" if info.on_commit else "immediate"),
+                    QStandardItem(
+                        ("on commit" if info.on_commit else "immediate")
+                        + (" + other tills" if info.remote else "")
+                    ),
                     QStandardItem("" if info.dispatch_uid is None else str(info.dispatch_uid)),
                     QStandardItem(""),
                 ]

@@ -71,6 +71,12 @@ def test_the_wiring_view_lists_every_signal_with_its_receivers(qtbot: Any, windo
     )
     ui = by_name["storeapp.ui.till.till.Till._on_orders_changed"]
     assert (ui["plugin"], ui["ref"], ui["uid"]) == ("window", "weak", "ui.orders")
+    # The panels follow the other tills' orders too; core's stock work does not.
+    assert ui["when"] == "on commit + other tills"
+    assert (
+        by_name["storeapp.listeners.analytics.plugin.AnalyticsPlugin._on_order_created"]["when"]
+        == "on commit + other tills"
+    )
 
     customer_for_user = [
         r
