@@ -57,7 +57,7 @@ def deliver(row, conn):
     # Written in the transaction that stores the cursor: exactly once.
     conn.execute(text("INSERT INTO seen (event_id) VALUES (:id)"), {"id": row.id})
 
-follower = Follower(store.engine, "watcher", deliver)
+follower = Follower(store.engine, "watcher", deliver, transactional=True)
 ready = threading.Event()
 follower.on_state = lambda status: ready.set()
 follower.start()

@@ -53,8 +53,8 @@ from storeapp.domain.store.database import WRITE_OPTION
 logger = logging.getLogger("storeapp.follow")
 
 #: ``deliver(row, conn)``: one event from another till. ``conn`` is the
-#: transaction that stores the cursor after the batch: a receiver that
-#: writes through it is exactly once even across a crash.
+#: transaction that stores the cursor after the batch: a receiver that writes
+#: through it (a ``transactional`` follower) is exactly once across crashes too.
 Deliver = Callable[[Row[Any], Connection], None]
 
 
@@ -148,6 +148,7 @@ class Follower:
 
     ``start_at``: where a till with no stored cursor begins (None: the log's
     end, as a new till has just read the state it shows).
+    ``transactional``: see :attr:`transactional`.
     """
 
     #: SQLite: seconds between reads.
@@ -167,12 +168,18 @@ class Follower:
         *,
         on_state: Callable[[FollowStatus], None] | None = None,
         start_at: int | None = None,
+        transactional: bool = False,
     ) -> None:
         self.engine = engine
         self.terminal = terminal
         self.deliver = deliver
         self.on_state = on_state
         self.start_at = start_at
+        #: ``deliver`` writes through the connection it is given (exactly
+        #: once with the cursor, across crashes); else it keeps its effect in
+        #: memory (exactly once while the process lives).
+        self.transactional = transactional
+        self._handed = 0  # the last event handed to an in-memory ``deliver``
         self.is_postgres = engine.dialect.name == "postgresql"
         self._write = engine.execution_options(**{WRITE_OPTION: True})
         self._cursor: int | None = None
@@ -196,7 +203,18 @@ class Follower:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        self._store_cursor()
         self._set(FollowState.STOPPED)
+
+    def _store_cursor(self) -> None:
+        """Store the in-memory cursor (it may be ahead, past this till's own events)."""
+        if self._cursor is None:
+            return
+        try:
+            with self._write.begin() as conn:
+                _save_cursor(conn, self.terminal, self._cursor)
+        except Exception:  # best effort: a cursor that lags re-reads events it skips
+            logger.debug("cursor not stored at stop", exc_info=True)
 
     @property
     def cursor(self) -> int | None:
@@ -235,9 +253,11 @@ class Follower:
             else:  # SQLite: read without the write lock, take it only to hand over
                 with self.engine.connect() as conn:
                     rows = read_after(conn, cursor, self.batch)
-                if rows:
+                if any(row.terminal != self.terminal for row in rows):
                     with self._write.begin() as conn:
                         cursor = self._hand_over(rows, conn)
+                elif rows:  # only this till's own: nothing to deliver, no write lock taken
+                    cursor = int(rows[-1].id)  # stored with the next delivery, or at stop()
             if not rows:
                 break
             self._cursor = cursor
@@ -247,11 +267,19 @@ class Follower:
         return total
 
     def _hand_over(self, rows: list[Row[Any]], conn: Connection) -> int:
-        """Deliver ``rows`` from other tills, then store the cursor, in ``conn``'s transaction."""
+        """Deliver ``rows`` from other tills, then store the cursor, in ``conn``'s transaction.
+
+        If that transaction fails after the delivery (the server went away),
+        the rows are read again: a ``transactional`` follower's receivers
+        wrote through ``conn`` and were rolled back with it, so they get them
+        again; in-memory receivers (the panels) had them, and do not.
+        """
+        handed = self._handed
         for row in rows:
-            if row.terminal != self.terminal:
+            if row.terminal != self.terminal and (self.transactional or row.id > handed):
                 self.deliver(row, conn)
                 self.delivered += 1
+                self._handed = row.id
         cursor = int(rows[-1].id)
         _save_cursor(conn, self.terminal, cursor)
         return cursor

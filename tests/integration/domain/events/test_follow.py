@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from storeapp.domain import Store
 from storeapp.domain.demo import seed_catalogue
+from storeapp.domain.events import follow as follow_module
 from storeapp.domain.events import log
 from storeapp.domain.events.follow import Follower, FollowState, FollowStatus
 from storeapp.domain.events.remote import RemoteOrder, send_remote
@@ -324,3 +325,31 @@ def test_a_follower_reconnects_after_the_server_restarts_and_misses_nothing(
     assert FollowState.RECONNECTING in states
     assert [r.payload["username"] for r in seen.rows] == ["ann"] * 2 + ["bob"] * 2 + ["cid"] * 2
     assert seen.ids == log_ids(one)[-6:]
+
+
+@pytest.mark.parametrize("transactional", [False, True], ids=["in-memory", "transactional"])
+def test_a_cursor_that_failed_to_commit_redelivers_only_to_a_transactional_receiver(
+    tills, monkeypatch, transactional: bool
+) -> None:
+    one, two = tills
+    seen = Seen()
+    follower = Follower(two.engine, "till-2", seen, transactional=transactional)
+    follower.load_cursor()
+    sell(one, "ann")
+    real_save = follow_module._save_cursor
+    failures = iter([RuntimeError("server went away")])
+
+    def save_once_failing(*args: Any) -> None:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        real_save(*args)
+
+    monkeypatch.setattr(follow_module, "_save_cursor", save_once_failing)
+    with pytest.raises(RuntimeError):
+        follower.catch_up()  # delivered, then the cursor's transaction failed
+    follower.catch_up()
+
+    # In memory the panels had them; a transactional receiver was rolled back.
+    assert len(seen.rows) == (4 if transactional else 2)
+    assert follower.cursor == log_ids(one)[-1]
