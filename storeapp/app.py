@@ -100,7 +100,7 @@ def build(
         store.engine,
         store.terminal,
         send_remote,
-        on_state=lambda status: bridge.call_in_gui(lambda: window.show_link(status)),
+        on_state=lambda status: bridge.call_in_gui(lambda: window.link_label.show_status(status)),
     )
     window.follower.start()
     bridge.setParent(window)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from storeapp.domain import Store
-from storeapp.domain.events.follow import Follower, FollowState, FollowStatus
+from storeapp.domain.events.follow import Follower
 from storeapp.domain.events.worker import DurableWorker
 from storeapp.listeners.api import DockPlacement, PluginRecord, PluginState, plugin_state_changed
 from storeapp.listeners.manager import PluginManager
@@ -31,6 +31,7 @@ from storeapp.ui.bridge import GuiBridge
 from storeapp.ui.docks import arrange_docks, dock_area
 from storeapp.ui.lessons.live import LiveLessons
 from storeapp.ui.lessons.panel import LessonsPanel
+from storeapp.ui.link import LinkLabel
 from storeapp.ui.plugins_dialog import PluginsDialog
 from storeapp.ui.simulator import Simulation, SimulationResult
 from storeapp.ui.simulator import summary as simulation_summary
@@ -91,8 +92,7 @@ class MainWindow(QMainWindow):
         self.terminal_label.setObjectName("terminalLabel")
         self.statusBar().addPermanentWidget(self.terminal_label)
         #: The link to the other tills (the event log's follower), always in view.
-        self.link_label = QLabel("Other tills: connecting…", self)
-        self.link_label.setObjectName("linkLabel")
+        self.link_label = LinkLabel(self)
         self.statusBar().addPermanentWidget(self.link_label)
         for record in manager.records():
             self._sync_plugin(record)
@@ -164,14 +164,6 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(text, 10000)
 
     # ---------------------------------------------------------------- plugins
-
-    def show_link(self, status: FollowStatus) -> None:
-        """The follower's state in the status bar (GUI thread)."""
-        text, tip = LINK_TEXT.get(status.state, (status.state.value, ""))
-        if status.detail:
-            tip = f"{tip}\n{status.detail}" if tip else status.detail
-        self.link_label.setText(f"Other tills: {text}")
-        self.link_label.setToolTip(f"{tip}\nEvent log position: {status.cursor}")
 
     def _on_plugin_state_changed(self, sender: Any, record: PluginRecord, **kwargs: Any) -> None:
         self.bridge.call_in_gui(lambda: self._sync_plugin(record))
@@ -370,22 +362,6 @@ class MainWindow(QMainWindow):
         # Let queued GUI calls drain before the store goes away.
         QTimer.singleShot(0, self.store.close)
 
-
-#: The status bar's words for the follower's states, with their tooltips.
-LINK_TEXT = {
-    FollowState.CONNECTING: ("connecting…", "Reaching the database to follow the other tills."),
-    FollowState.LIVE: ("live", "Woken by PostgreSQL at each commit (LISTEN/NOTIFY)."),
-    FollowState.POLLING: (
-        "following",
-        "Reading the shared SQLite file's event log 10 times a second.",
-    ),
-    FollowState.RECONNECTING: (
-        "reconnecting…",
-        "The database cannot be reached. Sales made elsewhere meanwhile are caught up "
-        "from this till's place in the event log once it is back.",
-    ),
-    FollowState.STOPPED: ("stopped", ""),
-}
 
 #: Set once the Lessons dock has been shown (it opens by itself on first start).
 LESSONS_SHOWN = "lessons/shown_once"

@@ -88,3 +88,21 @@ def test_a_sale_at_another_till_updates_this_tills_orders_inventory_and_analytic
         )
     finally:
         window.close()
+
+
+def test_the_status_bar_says_when_the_other_tills_are_out_of_reach_and_why(qtbot: Any) -> None:
+    from PySide6.QtWidgets import QWidget
+
+    from storeapp.domain.events.follow import FollowState, FollowStatus
+    from storeapp.ui.link import LinkLabel
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    label = LinkLabel(parent)
+    label.show_status(
+        FollowStatus(FollowState.RECONNECTING, "server closed the connection; next try in 4 s", 42)
+    )
+
+    assert label.text() == "Other tills: reconnecting…"
+    assert "server closed the connection; next try in 4 s" in label.toolTip()
+    assert "Event log position: 42" in label.toolTip()
