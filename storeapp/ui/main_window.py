@@ -295,9 +295,15 @@ class MainWindow(QMainWindow):
             self.start_simulation(count)
 
     def start_simulation(
-        self, count: int, *, seed: int | None = None, show_dialog: bool = True
+        self,
+        count: int,
+        *,
+        seed: int | None = None,
+        show_dialog: bool = True,
+        supplier: bool = True,
     ) -> Simulation | None:
-        """Place ``count`` random orders from a worker thread (``--simulate N``)."""
+        """Place ``count`` random orders from a worker thread (``--simulate N``),
+        a supplier restocking meanwhile unless ``supplier`` is false."""
         if self.simulation is not None and self.simulation.is_running():
             self.till.show_error("A simulation is already running.")
             return None
@@ -309,6 +315,7 @@ class MainWindow(QMainWindow):
             seed=seed,
             show_dialog=show_dialog,
             yield_to_gui=self.bridge.yield_to_gui,
+            supplier=supplier,
         )
         simulation.finished.connect(self._simulation_finished)
         self.simulation = simulation
