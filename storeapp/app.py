@@ -10,11 +10,12 @@ import gc
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from storeapp import settings as app_settings
+from storeapp.display_check import display_problem
 from storeapp.domain import Store
 from storeapp.domain.demo import seed_catalogue, seed_customers
 from storeapp.domain.events.follow import Follower
@@ -203,64 +204,3 @@ def settle_after_startup() -> None:
     """
     gc.collect()
     gc.freeze()
-
-
-XCB_PACKAGES = (
-    "libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 "
-    "libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 "
-    "libegl1 libgl1 libfontconfig1"
-)
-
-
-def display_problem(environ: dict[str, str] | None = None) -> str | None:
-    """Why a window cannot open here, in words (None if it can).
-
-    Qt's own failure is an abort with a hint; a new user deserves a sentence
-    and the command that fixes it.
-    """
-    import ctypes.util
-
-    env = os.environ if environ is None else environ
-    if not sys.platform.startswith("linux"):
-        return None
-    platform = env.get("QT_QPA_PLATFORM", "")
-    if platform and not platform.startswith("xcb"):
-        return None
-    if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
-        return (
-            "no display found (DISPLAY is not set). Run it from a desktop session, "
-            "or on a headless machine under a virtual screen: "
-            "xvfb-run -a make run"
-        )
-    if env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
-        if ctypes.util.find_library("xcb-cursor") is None:
-            return (
-                "Qt needs X11 libraries that this system lacks (libxcb-cursor0 and "
-                f"friends). On Debian/Ubuntu: sudo apt-get install {XCB_PACKAGES}"
-            )
-        return xcb_plugin_problem()
-    return None
-
-
-def xcb_plugin_problem(load: Callable[[str], object] | None = None) -> str | None:
-    """Load Qt's X11 platform plugin the way Qt will: if a library it needs
-    is missing (libxcb-icccm4 on a bare desktop, say), name it, where Qt
-    would abort with "could not load the Qt platform plugin"."""
-    import ctypes
-    import importlib.util
-
-    spec = importlib.util.find_spec("PySide6")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    plugin = Path(spec.submodule_search_locations[0], "Qt/plugins/platforms/libqxcb.so")
-    if not plugin.exists():
-        return None
-    try:
-        (load or ctypes.CDLL)(str(plugin))
-    except OSError as exc:
-        missing = str(exc).split(":")[0].strip() or str(exc)
-        return (
-            f"Qt's X11 plugin cannot load: {missing} is missing. "
-            f"On Debian/Ubuntu: sudo apt-get install {XCB_PACKAGES}"
-        )
-    return None

@@ -51,6 +51,44 @@ def seed_catalogue(store: Store) -> int:
     return len(CATALOGUE)
 
 
+def reset_catalogue(store: Store) -> int:
+    """Put the demo catalogue back as it first was: each demo product (by
+    SKU) gets its name, price and stock again, and one that was deleted is
+    added again. Products of the shop's own and every order are kept.
+
+    One transaction: the ORM's flush sends each product's ``pre_save`` and
+    ``post_save`` (``changed_fields``), and the event log gets a
+    ``product_changed`` for each product changed or added. Returns how many
+    products were changed or added (0: the catalogue was as it first was).
+    """
+    with store.unit_of_work() as uow:
+        s = uow.session
+        skus = [sku for sku, *_ in CATALOGUE]
+        existing = {p.sku: p for p in s.scalars(select(Product).where(Product.sku.in_(skus)))}
+        added: list[Product] = []
+        updated: list[tuple[Product, list[str]]] = []
+        for sku, name, price, stock in CATALOGUE:
+            values = {"name": name, "unit_price": Decimal(price), "inventory": stock}
+            product = existing.get(sku)
+            if product is None:
+                product = Product(sku=sku, **values)
+                s.add(product)
+                added.append(product)
+                continue
+            changed = [key for key, value in values.items() if getattr(product, key) != value]
+            for key in changed:
+                setattr(product, key, values[key])
+            if changed:
+                updated.append((product, changed))
+        uow.flush()
+        for product in added:
+            eventlog.product_added(s, product)
+        for product, changed in updated:
+            eventlog.product_updated(s, product, changed)
+        uow.commit()
+    return len(added) + len(updated)
+
+
 def seed_customers(store: Store) -> list[User]:
     """Register the demo customers that are not there yet."""
     made = []

@@ -33,6 +33,7 @@ from storeapp.ui.lessons.live import LiveLessons
 from storeapp.ui.lessons.panel import LessonsPanel
 from storeapp.ui.link import LinkLabel
 from storeapp.ui.plugins_dialog import PluginsDialog
+from storeapp.ui.products import ProductsDialog, reset_demo_catalogue
 from storeapp.ui.simulator import Simulation, SimulationResult
 from storeapp.ui.simulator import summary as simulation_summary
 from storeapp.ui.till.till import Till
@@ -55,6 +56,7 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self.plugin_actions: dict[str, QAction] = {}
         self.plugins_dialog: PluginsDialog | None = None
+        self.products_dialog: ProductsDialog | None = None
         self.lessons_dock: QDockWidget | None = None
         self.lessons: LessonsPanel | None = None
         #: The durable receivers' worker (the composition root starts it).
@@ -117,6 +119,15 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
 
+        self.store_menu = bar.addMenu("&Store")
+        self.store_menu.setObjectName("storeMenu")
+        products_action = QAction("&Products and stock…", self)
+        products_action.setObjectName("productsAction")
+        products_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
+        products_action.setToolTip("Add and edit products, restock them (Ctrl+Shift+P)")
+        products_action.triggered.connect(self.open_products)
+        self.store_menu.addAction(products_action)
+
         self.demo_menu = bar.addMenu("&Demo")
         self.demo_menu.setObjectName("demoMenu")
         demo_action = QAction("Register demo customers", self)
@@ -127,6 +138,10 @@ class MainWindow(QMainWindow):
         simulate_action.setObjectName("simulateAction")
         simulate_action.triggered.connect(self.ask_simulation)
         self.demo_menu.addAction(simulate_action)
+        reset_action = QAction("Reset demo data…", self)
+        reset_action.setObjectName("resetDemoAction")
+        reset_action.triggered.connect(lambda: reset_demo_catalogue(self, self.store, self.till))
+        self.demo_menu.addAction(reset_action)
 
         self.plugins_menu = bar.addMenu("&Plugins")
         self.plugins_menu.setObjectName("pluginsMenu")
@@ -258,6 +273,19 @@ class MainWindow(QMainWindow):
         self.plugins_dialog.raise_()
         return self.plugins_dialog
 
+    # ---------------------------------------------------------------- products
+
+    def open_products(self) -> ProductsDialog:
+        """Show the Products window (Store > Products and stock, Ctrl+Shift+P)."""
+        if self.products_dialog is None:
+            self.products_dialog = ProductsDialog(
+                self.store, self.product_model, self.till.reload_products, self
+            )
+        self.products_dialog.show()
+        self.products_dialog.raise_()
+        self.products_dialog.activateWindow()
+        return self.products_dialog
+
     # ----------------------------------------------------------------- lessons
 
     def open_lessons(self) -> LessonsPanel:
@@ -302,9 +330,15 @@ class MainWindow(QMainWindow):
             self.start_simulation(count)
 
     def start_simulation(
-        self, count: int, *, seed: int | None = None, show_dialog: bool = True
+        self,
+        count: int,
+        *,
+        seed: int | None = None,
+        show_dialog: bool = True,
+        supplier: bool = True,
     ) -> Simulation | None:
-        """Place ``count`` random orders from a worker thread (``--simulate N``)."""
+        """Place ``count`` random orders from a worker thread (``--simulate N``),
+        a supplier restocking meanwhile unless ``supplier`` is false."""
         if self.simulation is not None and self.simulation.is_running():
             self.till.show_error("A simulation is already running.")
             return None
@@ -316,6 +350,7 @@ class MainWindow(QMainWindow):
             seed=seed,
             show_dialog=show_dialog,
             yield_to_gui=self.bridge.yield_to_gui,
+            supplier=supplier,
         )
         simulation.finished.connect(self._simulation_finished)
         self.simulation = simulation

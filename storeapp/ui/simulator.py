@@ -40,8 +40,11 @@ class Simulation(QObject):
         seed: int | None = None,
         show_dialog: bool = True,
         yield_to_gui: Callable[[], object] | None = None,
+        supplier: bool = True,
     ) -> None:
         super().__init__(parent)
+        #: Whether a supplier restocks during the rush (see storeapp.domain.simulation).
+        self.supplier = supplier
         self.store = store
         self.yield_to_gui = yield_to_gui
         self.count = count
@@ -94,6 +97,7 @@ class Simulation(QObject):
                 progress=lambda r: self.progressed.emit(_copy(r)),
                 pause=self.pause,
                 between=self.yield_to_gui,
+                supplier=self.supplier,
             )
         except Exception as exc:  # never a traceback for the cashier
             logger.exception("Simulation failed")
@@ -110,7 +114,8 @@ class Simulation(QObject):
         self.dialog.setValue(min(done, self.count))
         self.dialog.setLabelText(
             f"{done:,} of {self.count:,} orders · {rate:,.0f} orders/s · ETA {eta:,.0f} s\n"
-            f"placed {result.placed:,} · out of stock {result.out_of_stock:,}"
+            f"placed {result.placed:,} · out of stock {result.out_of_stock:,} · "
+            f"supplier deliveries {result.deliveries:,}"
         )
 
     def _on_finished(self, result: SimulationResult) -> None:
@@ -126,6 +131,8 @@ def _copy(result: SimulationResult) -> SimulationResult:
         placed=result.placed,
         out_of_stock=result.out_of_stock,
         rejected=result.rejected,
+        deliveries=result.deliveries,
+        delivered=result.delivered,
         cancelled=result.cancelled,
         elapsed=result.elapsed,
     )
@@ -139,6 +146,10 @@ def summary(result: SimulationResult) -> str:
     )
     if result.rejected:
         text += f", {result.rejected:,} rejected"
+    if result.deliveries:
+        text += (
+            f", {result.deliveries:,} supplier deliveries ({result.delivered:,} units restocked)"
+        )
     if result.elapsed:
         text += f" in {result.elapsed:.1f} s ({result.rate:,.0f}/s)"
     return text + "."

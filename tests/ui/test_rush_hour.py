@@ -199,7 +199,7 @@ def test_out_of_stock_orders_in_a_simulation_are_counted_not_errors(
     window = make_window(demo=True)
     for product in window.store.list_products():
         window.store.update_product(product.id, inventory=2)
-    window.start_simulation(60, seed=3)
+    window.start_simulation(60, seed=3, supplier=False)
     qtbot.waitUntil(lambda: window.last_simulation is not None, timeout=60_000)
     result = window.last_simulation
     assert result.out_of_stock > 0 and not result.errors

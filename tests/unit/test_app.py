@@ -18,27 +18,6 @@ def test_a_wayland_session_is_fine() -> None:
     assert display_problem({"WAYLAND_DISPLAY": "wayland-0"}) is None
 
 
-def test_a_library_the_x11_plugin_needs_is_named_when_missing() -> None:
-    from storeapp.app import xcb_plugin_problem
-
-    def load(path: str) -> object:
-        assert path.endswith("platforms/libqxcb.so")
-        raise OSError(
-            "libxcb-icccm.so.4: cannot open shared object file: No such file or directory"
-        )
-
-    problem = xcb_plugin_problem(load)
-
-    assert problem is not None
-    assert "libxcb-icccm.so.4 is missing" in problem and "libxcb-icccm4" in problem
-
-
-def test_the_x11_plugin_that_loads_is_no_problem() -> None:
-    from storeapp.app import xcb_plugin_problem
-
-    assert xcb_plugin_problem(lambda path: object()) is None
-
-
 def test_settle_after_startup_exempts_startup_objects_from_the_collector() -> None:
     import gc
 

@@ -71,7 +71,13 @@ def sources() -> list[Path]:
 
 def layer(module: str) -> str:
     """The room a storeapp module lives in."""
-    if module in ("storeapp", "storeapp.app", "storeapp.__main__", "storeapp.events_cli"):
+    if module in (
+        "storeapp",
+        "storeapp.app",
+        "storeapp.__main__",
+        "storeapp.events_cli",
+        "storeapp.display_check",
+    ):
         return "app"
     if module == "storeapp.settings":
         return "settings"

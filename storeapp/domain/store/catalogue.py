@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
+from storeapp.domain import signals
 from storeapp.domain.errors import InvalidState, NotFound, ValidationError
 from storeapp.domain.events import log as eventlog
+from storeapp.domain.model_signals import save_kwargs
 from storeapp.domain.models import CartItem, OrderItem, Product
 from storeapp.domain.store.uow import Services
 from storeapp.domain.store.validation import (
@@ -20,6 +23,20 @@ from storeapp.domain.store.validation import (
     clean_text,
     shown,
 )
+
+PRODUCTS = cast(Table, Product.__table__)
+#: Restock's one statement: the database adds to what it holds at that
+#: moment (never a value read earlier), and refuses to pass the ceiling.
+RESTOCK = (
+    update(PRODUCTS)
+    .where(
+        PRODUCTS.c.id == bindparam("product_id"),
+        PRODUCTS.c.inventory <= MAX_INVENTORY - bindparam("quantity"),
+    )
+    .values(inventory=PRODUCTS.c.inventory + bindparam("quantity"))
+    .returning(PRODUCTS.c.inventory)
+)
+INVENTORY_CHANGED = frozenset({"inventory"})
 
 
 class CatalogueServices(Services):
@@ -77,6 +94,48 @@ class CatalogueServices(Services):
                 setattr(product, key, value)
             uow.flush()
             eventlog.product_updated(s, product, changed)
+            uow.commit()
+        return product
+
+    def restock(self, product_id: int, quantity: int) -> Product:
+        """Add ``quantity`` units to a product's stock; returns the product as restocked.
+
+        One guarded ``UPDATE ... SET inventory = inventory + :q`` (at most
+        :data:`MAX_INVENTORY`): the sum is taken in the database, so a
+        checkout committing at the same moment is never overwritten, unlike
+        reading the stock and writing back ``old + n``. The row is read
+        ``FOR UPDATE`` first (PostgreSQL; SQLite's write lock is held from
+        BEGIN), so the product's ``pre_save`` shows the stock it is about to
+        get and ``post_save`` (``created=False``, ``changed_fields``
+        ``{"inventory"}``) the stock it got. Both are sent with ``send``, as
+        model signals are: a receiver that raises undoes the restock. The
+        event log gets a ``product_changed`` (``updated``, ``inventory``).
+        """
+        product_id = clean_id(product_id, "Product")
+        quantity = clean_int(quantity, "quantity", "Quantity to add", 1, MAX_INVENTORY)
+        with self.units.write() as uow:
+            s = uow.session
+            product = s.get(Product, product_id, with_for_update=True)
+            if product is None:
+                raise NotFound(f"Product {product_id} does not exist.")
+            if product.inventory + quantity > MAX_INVENTORY:
+                raise ValidationError(
+                    f"{product.name!r} has {product.inventory:,} in stock; adding "
+                    f"{quantity:,} would pass the most a product can hold "
+                    f"({MAX_INVENTORY:,}).",
+                    "quantity",
+                )
+            set_committed_value(product, "inventory", product.inventory + quantity)
+            signals.pre_save.send(Product, **save_kwargs(product, changed_fields=INVENTORY_CHANGED))
+            row = s.execute(RESTOCK, {"product_id": product_id, "quantity": quantity}).first()
+            if row is None:  # pragma: no cover - the row is locked and was checked above
+                raise InvalidState(f"{product.name!r} could not be restocked; try again.")
+            set_committed_value(product, "inventory", row[0])
+            signals.post_save.send(
+                Product,
+                **save_kwargs(product, created=False, changed_fields=INVENTORY_CHANGED),
+            )
+            eventlog.product_updated(s, product, INVENTORY_CHANGED)
             uow.commit()
         return product
 

@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGroupBox,
@@ -220,18 +221,37 @@ class CartPane(QGroupBox):
 
 
 class OrdersPane(QGroupBox):
-    """The order history (one customer's or everyone's); cancel an order."""
+    """The order history (one customer's or everyone's); cancel an order.
+
+    Its title says whose orders are shown; the filter is a labelled check
+    box. Nothing is ever selected for the cashier: when the selected order
+    leaves the list (another filter, another customer), the selection goes
+    with it instead of moving to a neighbour (Qt's default), so Cancel never
+    points at an order the cashier did not pick. Cancel is enabled only for
+    a selected order that is still placed.
+    """
 
     def __init__(self, parent: QWidget) -> None:
         super().__init__("Orders (newest first)", parent)
         self.model = OrderTableModel(self)
+        self._removing = False
+        self._chosen: Any = None
+        # Connected before the view exists, so before its selection model,
+        # which moves the current row off a row about to go.
+        self.model.rowsAboutToBeRemoved.connect(self._rows_going)
+        self.model.rowsRemoved.connect(self._rows_gone)
         self.table = table("orderTable", self.model, self)
-        self.show_all = QPushButton("All customers", self)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.model.dataChanged.connect(lambda *_: self.update_actions())
+        self.show_all = QCheckBox("Show a&ll customers' orders", self)
         self.show_all.setObjectName("showAllOrders")
-        self.show_all.setCheckable(True)
+        self.show_all.setToolTip(
+            "On: every customer's orders. Off: only the orders of the customer being served."
+        )
         self.show_all.setChecked(True)
-        self.cancel_button = QPushButton("Cancel order", self)
+        self.cancel_button = QPushButton("Ca&ncel order…", self)
         self.cancel_button.setObjectName("cancelOrderButton")
+        self.cancel_button.setToolTip("Cancel the selected order and put its items back in stock")
         buttons = QHBoxLayout()
         buttons.addWidget(self.show_all)
         buttons.addStretch(1)
@@ -239,7 +259,57 @@ class OrdersPane(QGroupBox):
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
         layout.addLayout(buttons)
+        self.update_actions()
+
+    def show_scope(self, username: str | None) -> None:
+        """Say whose orders are shown: everyone's, ``username``'s, or nobody's yet."""
+        if self.show_all.isChecked():
+            self.setTitle("Orders of all customers (newest first)")
+        elif username is None:
+            self.setTitle("Orders: pick a customer to see theirs")
+        else:
+            self.setTitle(f"Orders of {username} (newest first)")
 
     def selected_order(self) -> Any:
-        index = self.table.currentIndex()
-        return self.model.row_at(index.row()) if index.isValid() else None
+        """The order the cashier selected (a current row alone, as Tab into
+        the table leaves, is not a choice)."""
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.row_at(rows[0].row()) if rows else None
+
+    def clear_selection(self) -> None:
+        self.table.selectionModel().clear()  # the selection and the current index
+        self._chosen = None
+        self.update_actions()
+
+    def cancel_blocked(self) -> str | None:
+        """Why Cancel is off, or None when it is on."""
+        order = self.selected_order()
+        if order is None:
+            return "Select an order to cancel."
+        if order.status != "placed":
+            return f"Order #{order.id} is already {order.status}."
+        return None
+
+    def update_actions(self) -> None:
+        blocked = self.cancel_blocked()
+        self.cancel_button.setEnabled(blocked is None)
+        self.cancel_button.setToolTip(
+            blocked or "Cancel the selected order and put its items back in stock"
+        )
+
+    def _selection_changed(self, *_args: Any) -> None:
+        if not self._removing:  # the cashier's choice, not Qt's stand-in
+            order = self.selected_order()
+            self._chosen = order.id if order is not None else None
+        self.update_actions()
+
+    def _rows_going(self, *_args: Any) -> None:
+        self._removing = True
+
+    def _rows_gone(self, *_args: Any) -> None:
+        self._removing = False
+        order = self.selected_order()
+        if order is not None and order.id != self._chosen:
+            self.clear_selection()
+        else:
+            self.update_actions()

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtWidgets import QGridLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QMessageBox, QWidget
 
 from storeapp.domain import DomainError, Store, ValidationError
 from storeapp.domain.demo import seed_customers
@@ -203,6 +203,8 @@ class Till(QWidget):
     def reload_orders(self) -> None:
         show_all = self.orders.show_all.isChecked()
         user_id = None if show_all else self.current_user_id()
+        serving = self.customer.model.row_at(self.customer.picker.currentIndex())
+        self.orders.show_scope(serving.user.username if serving is not None else None)
         if user_id is None and not show_all:
             self.orders.model.set_rows([])
             return
@@ -290,14 +292,39 @@ class Till(QWidget):
 
     @cashier_action
     def cancel_order(self) -> None:
+        """Cancel the selected order, once the cashier has confirmed it."""
+        blocked = self.orders.cancel_blocked()
+        if blocked is not None:
+            self.show_error(blocked)
+            return
         order = self.orders.selected_order()
-        if order is None:
-            self.show_error("Select an order to cancel.")
+        if not self.confirm_cancel(order):
+            self.show_info(f"Order #{order.id} was not cancelled.")
             return
         order = self.store.cancel_order(order.id)
         self.reload_orders()
         self.reload_products()
         self.show_info(f"Order #{order.id} cancelled; its items are back in stock.")
+
+    def confirm_cancel(self, order: Any) -> bool:
+        """Ask before cancelling ``order``; keeping it is the default (Enter, Esc)."""
+        items = sum(item.quantity for item in order.items)
+        box = QMessageBox(self)
+        box.setObjectName("confirmCancelOrder")
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Cancel order")
+        box.setText(
+            f"Cancel order #{order.id} for {order.customer.user.username}: "
+            f"{items} item{'s' if items != 1 else ''}, {money(order.total)}?"
+        )
+        box.setInformativeText("Its items go back in stock. This cannot be undone.")
+        cancel = box.addButton("&Cancel the order", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("&Keep it", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        box.exec()
+        box.deleteLater()
+        return box.clickedButton() is cancel
 
     # --------------------------------------------------------------- messages
 

@@ -23,6 +23,7 @@ from tests.ui.conftest import (
     register,
     row_counts,
 )
+from tests.ui.dialogs import answering
 
 
 def test_registering_through_the_form_adds_the_customer_and_a_welcome_email(
@@ -105,7 +106,8 @@ def test_cancelling_an_order_returns_stock_everywhere(qtbot: Any, window: Any) -
     click(qtbot, window, "checkoutButton")
     qtbot.waitUntil(lambda: inventory_matches_db(window) and chart_matches_db(window))
     find(window, QTableView, "orderTable").selectRow(0)
-    click(qtbot, window, "cancelOrderButton")
+    with answering(window, "confirmCancelOrder", "Cancel the order"):
+        click(qtbot, window, "cancelOrderButton")
     assert window.store.list_orders()[0].status == "cancelled"
     assert window.order_model.index(0, 5).data() == "cancelled"
     qtbot.waitUntil(lambda: plugin(window, "inventory").model.stock_by_sku()["JAM-STR"] == 14)
