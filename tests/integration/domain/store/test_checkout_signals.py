@@ -32,6 +32,8 @@ CHECKOUT_MODELS = ("Order", "OrderItem", "Cart", "CartItem")
 #: the items are written), Django's Collector's for the cart (pre_delete for
 #: every object, then each table's DELETE followed by its post_delete, the
 #: items in reverse as the Collector deletes them).
+WRITE = re.compile(r"\s*(?:WITH \w+ AS\s*\()?(INSERT|DELETE) (?:INTO|FROM) (\w+)")
+
 CHECKOUT_SENDS = [
     ("pre_save", "Order"),
     "INSERT orders",
@@ -92,10 +94,12 @@ class Timeline:
             self.entries.append((signal, sender, self.line_of[product_id]))
 
     def statement(self, sql: str) -> None:
-        verb, *rest = sql.split()
-        if verb not in ("INSERT", "DELETE"):
+        # INSERT INTO t / DELETE FROM t; on PostgreSQL the event log's INSERT
+        # sits in a WITH, its NOTIFY beside it (one statement).
+        found = WRITE.match(sql)
+        if found is None:
             return
-        entry = f"{verb} {rest[1]}"  # INSERT INTO t / DELETE FROM t
+        entry = f"{found[1]} {found[2]}"
         if not self.entries or self.entries[-1] != entry:  # one executemany, or its rows
             self.entries.append(entry)
 
