@@ -156,19 +156,34 @@ def cart_lines(send_deletes: bool) -> Executable:
     return CART_LINES_WITH_CART if send_deletes else CART_LINES
 
 
-@functools.lru_cache(maxsize=32)
-def take_stock_statement(lines: int) -> Any:
+@functools.lru_cache(maxsize=64)
+def take_stock_statement(lines: int, lock_in_order: bool = False) -> Any:
     """``UPDATE products SET inventory = inventory - q WHERE id = :id AND
-    inventory >= q`` for ``lines`` products at once (q chosen per id)."""
+    inventory >= q`` for ``lines`` products at once (q chosen per id).
+
+    ``lock_in_order`` (PostgreSQL): the rows are first locked in id order
+    (``FROM (SELECT id ... ORDER BY id FOR UPDATE)``), in the same statement.
+    A plain multi-row UPDATE locks rows in the order its scan meets them,
+    which changes as updates move rows: two tills taking the same products
+    deadlocked (PostgreSQL then fails one of the orders).
+    """
     table = PRODUCTS
-    amount = case(*[(table.c.id == bindparam(f"id{i}"), bindparam(f"q{i}")) for i in range(lines)])
-    return (
-        update(table)
-        .where(
-            table.c.id.in_([bindparam(f"id{i}") for i in range(lines)]), table.c.inventory >= amount
+    ids: list[Any] = [bindparam(f"id{i}") for i in range(lines)]
+    amount = case(*[(table.c.id == ids[i], bindparam(f"q{i}")) for i in range(lines)])
+    statement = update(table).where(table.c.inventory >= amount)
+    if lock_in_order:
+        locked = (
+            select(table.c.id)
+            .where(table.c.id.in_(ids))
+            .order_by(table.c.id)
+            .with_for_update()
+            .subquery("locked")
         )
-        .values(inventory=table.c.inventory - amount)
-        .returning(table.c.id, table.c.inventory)
+        statement = statement.where(table.c.id == locked.c.id)
+    else:  # SQLite: one writer at a time, nothing to order
+        statement = statement.where(table.c.id.in_(ids))
+    return statement.values(inventory=table.c.inventory - amount).returning(
+        table.c.id, table.c.inventory
     )
 
 
@@ -184,7 +199,8 @@ def take_stock(s: Session, lines: Sequence[Line]) -> None:
     for i, (quantity, product, *_) in enumerate(lines):
         params[f"id{i}"] = product.id
         params[f"q{i}"] = quantity
-    left = dict(s.execute(take_stock_statement(len(lines)), params).all())
+    postgres = s.get_bind().dialect.name == "postgresql"
+    left = dict(s.execute(take_stock_statement(len(lines), postgres), params).all())
     for quantity, product, *_ in lines:
         if product.id not in left:
             available = s.scalar(select(PRODUCTS.c.inventory).where(PRODUCTS.c.id == product.id))
@@ -193,8 +209,9 @@ def take_stock(s: Session, lines: Sequence[Line]) -> None:
 
 
 def return_stock(s: Session, items: Iterable[OrderItem]) -> None:
-    """Put a cancelled order's items back in stock (one UPDATE per line)."""
-    for item in items:
+    """Put a cancelled order's items back in stock (one UPDATE per line, in
+    product id order: the order checkout locks them in)."""
+    for item in sorted(items, key=lambda item: item.product_id):
         row = s.execute(
             update(PRODUCTS)
             .where(PRODUCTS.c.id == item.product_id)

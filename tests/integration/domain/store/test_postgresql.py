@@ -6,6 +6,7 @@ Run against the suite's throw-away server (tests/postgres.py).
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 import threading
@@ -57,6 +58,46 @@ def test_thirty_threads_racing_for_ten_items_on_postgresql_sell_exactly_ten(new_
         with store.engine.connect() as conn:
             assert conn.scalar(select(Product.inventory).where(Product.id == tea.id)) == 0
             assert conn.scalar(select(func.count()).select_from(Order)) == items
+    finally:
+        store.close()
+
+
+def test_tills_checking_out_the_same_products_in_any_order_never_deadlock(new_db_url, core_ready):
+    """Each checkout takes its lines' stock in one UPDATE; several tills
+    taking the same products, listed in different orders, must lock the rows
+    in one order, or PostgreSQL breaks a deadlock by failing an order."""
+    threads, per_thread = 6, 25
+    store = Store.open(new_db_url("postgresql"))
+    try:
+        user = store.register_user("ada", "ada@example.com", "s3cret-pass")
+        products = [store.add_product(f"P{i}", f"Product {i}", "1.00", 10_000) for i in range(4)]
+        start = threading.Barrier(threads)
+        errors: list[str] = []
+
+        def till(seed: int) -> None:
+            rng = random.Random(seed)
+            carts = []
+            for _ in range(per_thread):
+                cart = store.create_cart()
+                for product in rng.sample(products, 3):  # the same products, in any order
+                    store.add_to_cart(cart.id, product.id, 1)
+                carts.append(cart.id)
+            start.wait()
+            for cart_id in carts:
+                try:
+                    store.place_order(cart_id, user.id)
+                except Exception as exc:
+                    errors.append(f"{type(exc).__name__}: {exc}")
+
+        tills = [threading.Thread(target=till, args=(n,)) for n in range(threads)]
+        for thread in tills:
+            thread.start()
+        for thread in tills:
+            thread.join()
+
+        assert errors == []
+        sold = sum(10_000 - store.stock_levels()[p.id] for p in products)
+        assert sold == threads * per_thread * 3
     finally:
         store.close()
 
