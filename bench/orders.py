@@ -157,17 +157,8 @@ class Candidate:
 class CoreFloor(Candidate):
     """The same writes with SQLAlchemy Core: the floor an ORM path can reach."""
 
-    def __init__(
-        self,
-        path: Path,
-        batches: int,
-        per_batch: int,
-        seed: int,
-        *,
-        url: str | None = None,
-        users: str = "bench",
-    ) -> None:
-        super().__init__(path, batches, per_batch, seed, url=url, users=users)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         from sqlalchemy import bindparam, delete, update
 
         from storeapp.domain.models import Cart, CartItem, Order, OrderItem, Product

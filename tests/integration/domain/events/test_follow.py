@@ -26,15 +26,19 @@ from tests.postgres import ThrowAwayPostgres
 PASSWORD = "s3cret-pass"
 
 
-@pytest.fixture
-def tills(db_url: str, core_ready: None) -> Iterator[tuple[Store, Store]]:
-    """Two tills on one database, with a customer and the demo catalogue."""
-    one = Store.open(db_url, terminal="till-1")
-    two = Store.open(db_url, terminal="till-2")
+def open_tills(url: str) -> Iterator[tuple[Store, Store]]:
+    """Two tills on one database, with the demo catalogue; closed after."""
+    one = Store.open(url, terminal="till-1")
+    two = Store.open(url, terminal="till-2")
     seed_catalogue(one)
     yield one, two
     one.close()
     two.close()
+
+
+@pytest.fixture
+def tills(db_url: str, core_ready: None) -> Iterator[tuple[Store, Store]]:
+    yield from open_tills(db_url)
 
 
 class Seen:
@@ -190,13 +194,7 @@ def test_a_follower_thread_says_how_it_follows_and_stops(tills) -> None:
 
 @pytest.fixture
 def pg_tills(new_db_url: Callable[..., str], core_ready: None) -> Iterator[tuple[Store, Store]]:
-    url = new_db_url("postgresql")
-    one = Store.open(url, terminal="till-1")
-    two = Store.open(url, terminal="till-2")
-    seed_catalogue(one)
-    yield one, two
-    one.close()
-    two.close()
+    yield from open_tills(new_db_url("postgresql"))
 
 
 def test_postgresql_wakes_a_follower_with_notify_not_its_fallback_poll(pg_tills) -> None:
