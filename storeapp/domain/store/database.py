@@ -29,17 +29,23 @@ class RedactPasswordHashes(logging.Filter):
     """SQL logging (echo, or DEBUG on sqlalchemy.engine) prints fetched rows;
     the one query that must fetch a hash (authenticate) would log it."""
 
-    PATTERN = re.compile(r"scrypt\$[^'\",)\s]+")
+    #: argon2 hashes (``$argon2id$v=19$m=19456,t=2,p=1$salt$hash``) and the
+    #: older ``scrypt$N$r$p$salt$hash``.
+    PATTERN = re.compile(r"\$(argon2[a-z]*)\$[^'\"\s]+|scrypt\$[^'\",)\s]+")
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:
             return True
-        if "scrypt$" in message:
-            record.msg = self.PATTERN.sub("scrypt$<redacted>", message)
+        if "scrypt$" in message or "$argon2" in message:
+            record.msg = self.PATTERN.sub(_redacted, message)
             record.args = ()
         return True
+
+
+def _redacted(match: re.Match[str]) -> str:
+    return f"${match[1]}$<redacted>" if match[1] else "scrypt$<redacted>"
 
 
 logging.getLogger("sqlalchemy.engine.Engine").addFilter(RedactPasswordHashes())

@@ -60,9 +60,27 @@ class UserServices(Services):
             )
         if user is None:
             # As slow as a wrong password: the answer's timing tells nothing.
-            passwords.check_password(password, passwords.make_password("x" * 8))
+            passwords.check_password(password, passwords.dummy_hash())
             return None
-        return user if passwords.check_password(password, user.password_hash) else None
+        if not passwords.check_password(password, user.password_hash):
+            return None
+        if passwords.needs_rehash(user.password_hash):
+            self._rehash(user, password)
+        return user
+
+    def _rehash(self, user: User, password: str) -> None:
+        """Store a hash of today's strength for ``user``, unless another
+        log-in or a password change got there first."""
+        old = user.password_hash
+        encoded = passwords.make_password(password)
+        with self.units.write() as uow:
+            stored = uow.session.get(User, user.id, options=[undefer(User.password_hash)])
+            if stored is None or stored.password_hash != old:
+                return
+            stored.password_hash = encoded
+            uow.flush()
+            uow.commit()
+        set_committed_value(user, "password_hash", encoded)
 
     def get_customer(self, user_id: int) -> Customer:
         user_id = clean_id(user_id, "User")
