@@ -73,7 +73,8 @@ def build(
     host.plugins = manager
     manager.auto_disable_after = int(host.setting("plugins/auto_disable_after", 3))
     manager.discover()
-    notices: list[str] = []
+    # Users of an older database who are one person as people read them.
+    notices: list[str] = store.identity_conflicts()
     if plugins is None:
         saved = str(settings.value("plugins/disabled", "") or "")
         disabled = {n for n in saved.split(",") if n}

@@ -14,6 +14,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -87,10 +88,23 @@ class Base(DeclarativeBase):
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = (
+        # The database refuses a second ``ÉLODIE`` beside ``élodie`` (or
+        # ``ａｄｍｉｎ`` beside ``admin``), on every backend and under races:
+        # each key is the caseless form the services compute
+        # (validation.username_key / email_key).
+        Index("ix_users_username_key", "username_key", unique=True),
+        Index("ix_users_email_key", "email_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(150), unique=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
+    #: NULL only in a row migrated from an older database whose key another
+    #: row already had (reported when the database is opened; see
+    #: :func:`storeapp.domain.store.database.backfill_identity_keys`).
+    username_key: Mapped[str | None] = mapped_column(String(600), default=None)
+    email_key: Mapped[str | None] = mapped_column(String(600), default=None)
     # Deferred: loaded only to check a password, so no query that lists
     # users (and no SQL log of its rows) ever carries the hash.
     password_hash: Mapped[str] = mapped_column(String(255), deferred=True)
