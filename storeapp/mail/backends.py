@@ -165,7 +165,7 @@ def _file_stem(message: Message) -> str | None:
 
 
 class FileBackend(BaseEmailBackend):
-    """One ``.eml`` file per message in ``directory`` (created on demand),
+    """One ``.eml`` file per message (0600) in ``directory`` (created on demand, 0700),
     named after its Message-ID (``order-confirmation.E12@shop.invalid.eml``):
     a message whose file is already there is not written again."""
 
@@ -175,6 +175,15 @@ class FileBackend(BaseEmailBackend):
 
     def describe(self) -> str:
         return f"Outbox folder: {self.directory}"
+
+    def _make_directory(self) -> None:
+        """The outbox folder, private to its owner (0700), as the messages in it."""
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            if self.directory.stat().st_mode & 0o777 != 0o700:
+                self.directory.chmod(0o700)
+        except PermissionError:  # a shared folder chosen on purpose: leave it
+            pass
 
     def send_messages(self, messages: Iterable[Message]) -> int:
         sent = 0
@@ -193,7 +202,8 @@ class FileBackend(BaseEmailBackend):
         if target.exists():
             return target
         data = message.as_bytes()
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self._make_directory()
+        # mkstemp makes the file 0600, whatever the umask; the link keeps it.
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as fh:

@@ -8,6 +8,7 @@ engine logger, so SQL logging never shows a password hash.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -141,6 +142,9 @@ def open_engine(url: str, *, echo: bool = False, create: bool = True) -> Engine:
         # pre_ping: a connection the server dropped (a restart) is replaced,
         # not handed to a checkout.
         kwargs.update(pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT})
+    private = create and is_sqlite_file(parsed) and not str(parsed.database).startswith("file:")
+    if private:
+        make_private(Path(str(parsed.database)))
     engine = _create_engine(parsed, kwargs)
     if engine.dialect.name == "sqlite":
         configure_sqlite(engine, wal=create)
@@ -156,7 +160,27 @@ def open_engine(url: str, *, echo: bool = False, create: bool = True) -> Engine:
     except DBAPIError as exc:
         engine.dispose()
         raise DatabaseUnavailable(connect_problem(parsed, exc)) from None
+    if private:  # the -wal and -shm files exist now
+        make_private(Path(str(parsed.database)))
     return engine
+
+
+def make_private(database: Path) -> None:
+    """A SQLite database file and its -wal and -shm files readable by their
+    owner only (0600), whatever the umask: they hold password hashes and
+    customers' emails. A missing database file is made empty with that mode
+    (SQLite makes its -wal and -shm files with the database's mode)."""
+    try:
+        fd = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    except OSError:
+        return  # SQLite will say why it cannot open it, in connect_problem's words
+    os.close(fd)
+    for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        try:
+            if path.stat().st_mode & 0o777 != 0o600:
+                path.chmod(0o600)
+        except (FileNotFoundError, PermissionError):
+            pass
 
 
 def _create_engine(parsed: URL, kwargs: dict[str, Any]) -> Engine:
