@@ -36,7 +36,8 @@ def utcnow() -> datetime:
 
 
 def to_money(value: Any) -> Decimal:
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    money = Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    return abs(money) if money.is_zero() else money  # -0.00 is 0.00
 
 
 #: Ids (and every other ``Mapped[int]`` without a type of its own): 64-bit on
