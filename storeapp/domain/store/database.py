@@ -169,12 +169,22 @@ def make_private(database: Path) -> None:
     """A SQLite database file and its -wal and -shm files readable by their
     owner only (0600), whatever the umask: they hold password hashes and
     customers' emails. A missing database file is made empty with that mode
-    (SQLite makes its -wal and -shm files with the database's mode)."""
+    (SQLite makes its -wal and -shm files with the database's mode).
+
+    An existing database is never opened here, only chmod-ed: closing any
+    descriptor of a file drops every POSIX lock this process holds on it,
+    the locks of its open SQLite connections included (SQLite's "How To
+    Corrupt" §2.2); another process would then think it the last one and
+    delete the WAL under them.
+    """
     try:
-        fd = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        fd = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
     except OSError:
         return  # SQLite will say why it cannot open it, in connect_problem's words
-    os.close(fd)
+    else:
+        os.close(fd)  # new: no connection of ours can have it open
     for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
         try:
             if path.stat().st_mode & 0o777 != 0o600:
