@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from storeapp.domain import DuplicateUser, Store, ValidationError
 from storeapp.domain.models import User
+from storeapp.domain.store.validation import normalize_username
 from tests.identities import HOSTILE_EMAILS, SAME_EMAILS, SAME_USERNAMES
 
 PASSWORD = "s3cret-pass"
@@ -44,6 +45,8 @@ def test_a_username_that_reads_as_a_registered_one_is_refused(store, table_rows,
 
     assert excinfo.value.field == "username"
     assert "already taken" in str(excinfo.value)
+    if normalize_username(first) != normalize_username(second):  # the one it reads as
+        assert f"(as {normalize_username(first)!r})" in str(excinfo.value)
     assert table_rows() == before
 
 
