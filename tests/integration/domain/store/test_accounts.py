@@ -195,3 +195,29 @@ def test_an_older_database_gains_the_keys_and_reports_a_colliding_pair_on_open(s
         assert keys == {"élodie": "élodie", "ÉLODIE": None, "ada": "ada"}
     finally:
         reopened.close()
+
+
+def test_a_duplicate_the_check_missed_is_refused_by_the_key_with_the_same_message(
+    store, table_rows, monkeypatch
+):
+    """As when another till commits between this one's check and its insert."""
+    from storeapp.domain.store import users
+
+    store.register_user("élodie", "elodie@example.com", PASSWORD)
+    before = table_rows()
+    real_check = users._check_unique
+    calls: list[str] = []
+
+    def check_that_misses_once(*args: Any) -> None:
+        calls.append("check")
+        if len(calls) > 1:  # the services' second look, after the database refused
+            real_check(*args)
+
+    monkeypatch.setattr(users, "_check_unique", check_that_misses_once)
+
+    with pytest.raises(DuplicateUser) as excinfo:
+        store.register_user("ÉLODIE", "other@example.com", PASSWORD)
+
+    assert calls == ["check", "check"]
+    assert str(excinfo.value) == "The username 'ÉLODIE' is already taken (as 'élodie')."
+    assert table_rows() == before
