@@ -177,14 +177,14 @@ def _check_unique(s: Session, username: str, email: str, ukey: str, ekey: str) -
         return
     if taken.username_key == ukey or taken.username == username:
         raise DuplicateUser(
-            f"The username {username!r} is already taken{_as(taken.username, username)}.",
+            f"The username {username!r} is already taken.{_as(taken.username, username)}",
             "username",
         )
     raise DuplicateUser(
-        f"The email {email!r} is already registered{_as(taken.email, email)}.", "email"
+        f"The email {email!r} is already registered.{_as(taken.email, email)}", "email"
     )
 
 
 def _as(stored: str, typed: str) -> str:
     """Which registered name a typed one reads as, when they differ."""
-    return "" if stored == typed else f" (as {stored!r})"
+    return "" if stored == typed else f" It reads the same as {stored!r}."

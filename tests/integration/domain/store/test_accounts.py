@@ -46,7 +46,7 @@ def test_a_username_that_reads_as_a_registered_one_is_refused(store, table_rows,
     assert excinfo.value.field == "username"
     assert "already taken" in str(excinfo.value)
     if normalize_username(first) != normalize_username(second):  # the one it reads as
-        assert f"(as {normalize_username(first)!r})" in str(excinfo.value)
+        assert f"It reads the same as {normalize_username(first)!r}." in str(excinfo.value)
     assert table_rows() == before
 
 
@@ -219,5 +219,7 @@ def test_a_duplicate_the_check_missed_is_refused_by_the_key_with_the_same_messag
         store.register_user("ÉLODIE", "other@example.com", PASSWORD)
 
     assert calls == ["check", "check"]
-    assert str(excinfo.value) == "The username 'ÉLODIE' is already taken (as 'élodie')."
+    assert str(excinfo.value) == (
+        "The username 'ÉLODIE' is already taken. It reads the same as 'élodie'."
+    )
     assert table_rows() == before
