@@ -8,7 +8,7 @@ any hash storeapp ever made, the older stdlib scrypt ones
 log-in to store a new hash once the password is known to be right.
 
 The cost is OWASP's recommended argon2id configuration: 19 MiB of memory,
-two passes, one lane (~36 ms a hash on the 2-core development machine).
+two passes, one lane (~38 ms a hash on the 2-core development machine).
 """
 
 from __future__ import annotations
