@@ -61,9 +61,10 @@ def build(
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("storeapp")
     data = Path(data_dir) if data_dir is not None else app_settings.data_dir()
-    data.mkdir(parents=True, exist_ok=True)
+    app_settings.private_dir(data)
     store = open_store(db_url, data, terminal)
-    settings = QSettings(str(data / "settings.ini"), QSettings.Format.IniFormat)
+    ini = app_settings.private_file(data / "settings.ini")  # QSettings keeps its mode
+    settings = QSettings(str(ini), QSettings.Format.IniFormat)
     bridge = GuiBridge()
     window_ref: list[MainWindow] = []
 
@@ -76,7 +77,8 @@ def build(
     host.plugins = manager
     manager.auto_disable_after = int(host.setting("plugins/auto_disable_after", 3))
     manager.discover()
-    notices: list[str] = []
+    # Users of an older database who are one person as people read them.
+    notices: list[str] = store.identity_conflicts()
     if plugins is None:
         saved = str(settings.value("plugins/disabled", "") or "")
         disabled = {n for n in saved.split(",") if n}

@@ -14,6 +14,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -35,7 +36,8 @@ def utcnow() -> datetime:
 
 
 def to_money(value: Any) -> Decimal:
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    money = Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    return abs(money) if money.is_zero() else money  # -0.00 is 0.00
 
 
 #: Ids (and every other ``Mapped[int]`` without a type of its own): 64-bit on
@@ -87,10 +89,23 @@ class Base(DeclarativeBase):
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = (
+        # The database refuses a second ``ÉLODIE`` beside ``élodie`` (or
+        # ``ａｄｍｉｎ`` beside ``admin``), on every backend and under races:
+        # each key is the caseless form the services compute
+        # (validation.username_key / email_key).
+        Index("ix_users_username_key", "username_key", unique=True),
+        Index("ix_users_email_key", "email_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(150), unique=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
+    #: NULL only in a row migrated from an older database whose key another
+    #: row already had (reported when the database is opened; see
+    #: :func:`storeapp.domain.store.database.backfill_identity_keys`).
+    username_key: Mapped[str | None] = mapped_column(String(600), default=None)
+    email_key: Mapped[str | None] = mapped_column(String(600), default=None)
     # Deferred: loaded only to check a password, so no query that lists
     # users (and no SQL log of its rows) ever carries the hash.
     password_hash: Mapped[str] = mapped_column(String(255), deferred=True)

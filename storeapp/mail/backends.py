@@ -9,6 +9,8 @@ record why a message failed):
   message's Message-ID: the same message sent again makes no second file;
 * :class:`SMTPBackend` talks to a mail server with :mod:`smtplib` (the
   Message-ID travels with the message: a mail client shows a resent one once);
+  the envelope is the message's one recipient, checked again
+  (:func:`envelope`), never whatever smtplib would read from the headers;
 * :class:`MemoryBackend` keeps what it was given, once per Message-ID;
   ``outbox`` reads it back as :class:`email.message.EmailMessage` objects.
 
@@ -29,19 +31,22 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from email.message import EmailMessage, Message
+from email.utils import getaddresses, parseaddr
 from pathlib import Path
 from typing import Any
 
-from storeapp.mail.messages import as_email_message
+from storeapp.mail.messages import as_email_message, mailbox
 
 __all__ = [
     "BACKENDS",
     "BaseEmailBackend",
     "FileBackend",
+    "InvalidRecipient",
     "MailError",
     "MemoryBackend",
     "SMTPBackend",
     "describe_error",
+    "envelope",
     "get_backend",
     "is_permanent",
 ]
@@ -49,6 +54,29 @@ __all__ = [
 
 class MailError(Exception):
     """A delivery problem, with a message a cashier can read."""
+
+
+class InvalidRecipient(MailError):
+    """A message whose recipients are not exactly one mailbox: never sent,
+    and no retry will change it."""
+
+
+def envelope(message: Message) -> tuple[str, str]:
+    """``(sender, recipient)`` for the SMTP envelope of ``message``: the From
+    address and the one address in To (Cc and Bcc counted too). Anything
+    but exactly one usable mailbox is an :class:`InvalidRecipient`."""
+    values = [str(v) for name in ("To", "Cc", "Bcc") for v in message.get_all(name) or ()]
+    addresses = [addr for _name, addr in getaddresses(values)]
+    if len(addresses) != 1 or not addresses[0]:
+        raise InvalidRecipient(
+            f"the message is addressed to {len(addresses)} recipients, not one "
+            f"({', '.join(values)!r})"
+        )
+    try:
+        recipient = mailbox(addresses[0]).addr_spec
+    except ValueError as exc:
+        raise InvalidRecipient(f"the recipient is not one email address ({exc})") from None
+    return parseaddr(str(message.get("From") or ""))[1], recipient
 
 
 def describe_error(exc: BaseException) -> str:
@@ -82,7 +110,10 @@ def describe_error(exc: BaseException) -> str:
 def is_permanent(exc: BaseException) -> bool:
     """True if the mail server refused for good (a 5xx reply: no such
     mailbox, sender refused): sending again would be refused again. A
-    connection problem or a 4xx reply is worth retrying."""
+    connection problem or a 4xx reply is worth retrying. A message that is
+    not addressed to exactly one mailbox never will be."""
+    if isinstance(exc, InvalidRecipient):
+        return True
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return bool(exc.recipients) and all(
             500 <= code < 600 for code, _text in exc.recipients.values()
@@ -134,7 +165,7 @@ def _file_stem(message: Message) -> str | None:
 
 
 class FileBackend(BaseEmailBackend):
-    """One ``.eml`` file per message in ``directory`` (created on demand),
+    """One ``.eml`` file per message (0600) in ``directory`` (created on demand, 0700),
     named after its Message-ID (``order-confirmation.E12@shop.invalid.eml``):
     a message whose file is already there is not written again."""
 
@@ -144,6 +175,15 @@ class FileBackend(BaseEmailBackend):
 
     def describe(self) -> str:
         return f"Outbox folder: {self.directory}"
+
+    def _make_directory(self) -> None:
+        """The outbox folder, private to its owner (0700), as the messages in it."""
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            if self.directory.stat().st_mode & 0o777 != 0o700:
+                self.directory.chmod(0o700)
+        except PermissionError:  # a shared folder chosen on purpose: leave it
+            pass
 
     def send_messages(self, messages: Iterable[Message]) -> int:
         sent = 0
@@ -162,7 +202,8 @@ class FileBackend(BaseEmailBackend):
         if target.exists():
             return target
         data = message.as_bytes()
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self._make_directory()
+        # mkstemp makes the file 0600, whatever the umask; the link keeps it.
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -277,7 +318,8 @@ class SMTPBackend(BaseEmailBackend):
             try:
                 for message in messages:
                     assert self.connection is not None
-                    self.connection.send_message(message)
+                    sender, recipient = envelope(message)
+                    self.connection.send_message(message, from_addr=sender, to_addrs=[recipient])
                     sent += 1
             except (smtplib.SMTPServerDisconnected, OSError):
                 self.close()  # broken: the next call reconnects

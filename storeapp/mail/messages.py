@@ -6,6 +6,13 @@ policy.default, whose header parsing dominated the cost of an order with
 the email log on (bench/orders.py: all plugins went from 0.45x to 0.7x).
 Headers are checked for line breaks here, since compat32 would not refuse
 them. :func:`as_email_message` reads a message back with the modern API.
+
+The recipient is one mailbox (:func:`mailbox`), put in the To header as an
+:class:`~email.headerregistry.Address` (quoted and encoded by the email
+package, never by string formatting), so no address can add a recipient. A
+recipient whose local part is not ASCII (``ärger@example.com``, RFC 6531)
+gets a message built with the modern API and a UTF-8 policy: its headers
+carry the address as it is, and an SMTP server must offer SMTPUTF8.
 """
 
 from __future__ import annotations
@@ -17,9 +24,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from email.charset import QP, Charset
 from email.header import Header
+from email.headerregistry import Address
 from email.message import EmailMessage, Message
 from email.policy import Compat32
-from email.utils import format_datetime, formataddr, make_msgid, parseaddr
+from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Any
 
 __all__ = [
@@ -27,6 +35,7 @@ __all__ = [
     "OrderLine",
     "as_email_message",
     "event_message_id",
+    "mailbox",
     "order_confirmation",
     "valid_from_address",
     "welcome_message",
@@ -65,6 +74,47 @@ def valid_from_address(value: str) -> bool:
     return True
 
 
+#: Characters that no mailbox storeapp sends to contains: each could start
+#: a second address, a comment, a quoted string or a group in a header.
+_NOT_IN_MAILBOX = frozenset('"<>,;:\\()[] \t\r\n')
+#: Headers that render an address without folding it (To is one line).
+_ADDRESS_POLICY = email.policy.default.clone(max_line_length=None)
+#: A message to an international (RFC 6531) address.
+_UTF8_POLICY = email.policy.default.clone(utf8=True)
+
+
+def mailbox(addr_spec: str, display_name: str = "") -> Address:
+    """``addr_spec`` as exactly one mailbox, the domain in its ASCII (IDNA)
+    form; ValueError for anything else: no or several ``@``, quotes, angle
+    brackets, commas, spaces, comments, control characters, an empty part."""
+    if not isinstance(addr_spec, str) or not addr_spec.isprintable():
+        raise ValueError(f"not an email address: {addr_spec!r}")
+    if _NOT_IN_MAILBOX.intersection(addr_spec) or addr_spec.count("@") != 1:
+        raise ValueError(f"not exactly one email address: {addr_spec!r}")
+    local, domain = addr_spec.split("@")
+    try:
+        domain = domain.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise ValueError(f"not a usable email domain: {addr_spec!r}") from None
+    if not local or not domain or len(local.encode("utf-8")) > 64:
+        raise ValueError(f"not a usable email address: {addr_spec!r}")
+    if local.isascii():
+        # The header parser reads it back as this one addr-spec, or refuses it.
+        address = Address(display_name=display_name, addr_spec=f"{local}@{domain}")
+    else:
+        address = Address(display_name=display_name, username=local, domain=domain)
+    if address.addr_spec != f"{local}@{domain}":
+        raise ValueError(f"not exactly one email address: {addr_spec!r}")
+    return address
+
+
+def _to_header(address: Address) -> str:
+    """The To header's value for ``address``, as the email package writes it
+    (display name quoted or RFC 2047-encoded as needed), on one line."""
+    folded = _ADDRESS_POLICY.header_factory("To", [address]).fold(policy=_ADDRESS_POLICY)
+    return folded.partition(":")[2].strip()
+
+
 def _header(value: str) -> str | Header:
     if "\r" in value or "\n" in value:
         raise ValueError("an email header may not contain a line break")
@@ -90,11 +140,20 @@ def _new_message(
 ) -> Message:
     for value in (from_address, to_name, to_email, message_id or ""):
         _header(value)
-    msg: Message[str, str | Header] = Message(policy=_POLICY)  # a Subject may be a Header
+    recipient = mailbox(to_email, to_name)
+    msg: Message[str, str | Header]  # a Subject may be a Header
+    if recipient.username.isascii():
+        msg = Message(policy=_POLICY)
+        to_header = _to_header(recipient)
+        subject_header = _header(subject)
+    else:  # RFC 6531: the address stays UTF-8 in the headers
+        msg = EmailMessage(policy=_UTF8_POLICY)
+        to_header = str(recipient)  # Address's own rendering, parsed back by the policy
+        subject_header = subject
     msg["MIME-Version"] = "1.0"
     msg["From"] = from_address
-    msg["To"] = formataddr((to_name, to_email), charset="utf-8")
-    msg["Subject"] = _header(subject)
+    msg["To"] = to_header
+    msg["Subject"] = subject_header
     msg["Date"] = format_datetime(datetime.now().astimezone())
     # The domain given: make_msgid does no DNS look-up.
     msg["Message-ID"] = message_id or make_msgid(domain=_domain(from_address))

@@ -81,7 +81,10 @@ class SMTPServer:
         self.controller: Controller | None = None
 
     def start(self) -> None:
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        # SMTPUTF8 offered, as by current relays: international addresses.
+        self.controller = Controller(
+            self.handler, hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=True
+        )
         self.controller.start()
 
     def stop(self) -> None:

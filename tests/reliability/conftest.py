@@ -2,7 +2,7 @@
 
 * ``seed`` (session): one SQLite file with two registered users (each with a
   Customer, made while the core listener was connected) and four products.
-  Registration costs ~40 ms of scrypt, so the suite registers these once and
+  Registration costs ~40 ms of argon2id, so the suite registers these once and
   copies the file (SQLite's backup API) wherever it needs a fresh database;
   ``pg_seed`` is the same on PostgreSQL, copied as a template database.
 * ``backend`` (session, here): ``sqlite`` then ``postgresql``.

@@ -12,7 +12,6 @@ from storeapp.domain.store.uow import (
     UnitOfWorkFactory,
 )
 from storeapp.domain.store.validation import (
-    EMAIL_RE,
     MAX_ID,
     MAX_INVENTORY,
     MAX_PRICE,
@@ -20,12 +19,14 @@ from storeapp.domain.store.validation import (
     MIN_PASSWORD,
     PRODUCT_FIELDS,
     USERNAME_RE,
+    clean_email,
+    email_key,
     shown,
+    username_key,
     validate_registration,
 )
 
 __all__ = [
-    "EMAIL_RE",
     "MAX_ID",
     "MAX_INVENTORY",
     "MAX_PRICE",
@@ -42,7 +43,10 @@ __all__ = [
     "UnitOfWork",
     "UnitOfWorkFactory",
     "checkout_path",
+    "clean_email",
+    "email_key",
     "open_engine",
     "shown",
+    "username_key",
     "validate_registration",
 ]

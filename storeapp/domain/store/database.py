@@ -8,17 +8,21 @@ engine logger, so SQL logging never shows a password hash.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, func, inspect, select
+from sqlalchemy import Table, create_engine, event, func, inspect, or_, select, update
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 
 from storeapp.domain.errors import DatabaseUnavailable, NotFound
-from storeapp.domain.models import Base
+from storeapp.domain.models import Base, User
+from storeapp.domain.store.validation import email_key, username_key
+
+logger = logging.getLogger("storeapp.database")
 
 #: The execution option a write transaction's connection carries: on SQLite
 #: its BEGIN becomes BEGIN IMMEDIATE (see :func:`configure_sqlite`).
@@ -29,17 +33,23 @@ class RedactPasswordHashes(logging.Filter):
     """SQL logging (echo, or DEBUG on sqlalchemy.engine) prints fetched rows;
     the one query that must fetch a hash (authenticate) would log it."""
 
-    PATTERN = re.compile(r"scrypt\$[^'\",)\s]+")
+    #: argon2 hashes (``$argon2id$v=19$m=19456,t=2,p=1$salt$hash``) and the
+    #: older ``scrypt$N$r$p$salt$hash``.
+    PATTERN = re.compile(r"\$(argon2[a-z]*)\$[^'\"\s]+|scrypt\$[^'\",)\s]+")
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:
             return True
-        if "scrypt$" in message:
-            record.msg = self.PATTERN.sub("scrypt$<redacted>", message)
+        if "scrypt$" in message or "$argon2" in message:
+            record.msg = self.PATTERN.sub(_redacted, message)
             record.args = ()
         return True
+
+
+def _redacted(match: re.Match[str]) -> str:
+    return f"${match[1]}$<redacted>" if match[1] else "scrypt$<redacted>"
 
 
 logging.getLogger("sqlalchemy.engine.Engine").addFilter(RedactPasswordHashes())
@@ -132,18 +142,55 @@ def open_engine(url: str, *, echo: bool = False, create: bool = True) -> Engine:
         # pre_ping: a connection the server dropped (a restart) is replaced,
         # not handed to a checkout.
         kwargs.update(pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT})
+    private = create and is_sqlite_file(parsed) and not str(parsed.database).startswith("file:")
+    if private:
+        make_private(Path(str(parsed.database)))
     engine = _create_engine(parsed, kwargs)
     if engine.dialect.name == "sqlite":
         configure_sqlite(engine, wal=create)
     try:
         with engine.connect() as conn:  # fail here, in words, not at the first sale
             if create:
-                create_schema(conn)
+                # On SQLite, BEGIN IMMEDIATE: two processes opening an older
+                # database at once migrate it one after the other.
+                conn.execution_options(**{WRITE_OPTION: True})
+                for problem in create_schema(conn):
+                    logger.warning("%s", problem)
                 conn.commit()
     except DBAPIError as exc:
         engine.dispose()
         raise DatabaseUnavailable(connect_problem(parsed, exc)) from None
+    if private:  # the -wal and -shm files exist now
+        make_private(Path(str(parsed.database)))
     return engine
+
+
+def make_private(database: Path) -> None:
+    """A SQLite database file and its -wal and -shm files readable by their
+    owner only (0600), whatever the umask: they hold password hashes and
+    customers' emails. A missing database file is made empty with that mode
+    (SQLite makes its -wal and -shm files with the database's mode).
+
+    An existing database is never opened here, only chmod-ed: closing any
+    descriptor of a file drops every POSIX lock this process holds on it,
+    the locks of its open SQLite connections included (SQLite's "How To
+    Corrupt" §2.2); another process would then think it the last one and
+    delete the WAL under them.
+    """
+    try:
+        fd = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # SQLite will say why it cannot open it, in connect_problem's words
+    else:
+        os.close(fd)  # new: no connection of ours can have it open
+    for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        try:
+            if path.stat().st_mode & 0o777 != 0o600:
+                path.chmod(0o600)
+        except (FileNotFoundError, PermissionError):
+            pass
 
 
 def _create_engine(parsed: URL, kwargs: dict[str, Any]) -> Engine:
@@ -192,8 +239,10 @@ def connect_problem(url: URL, exc: DBAPIError) -> str:
     return f"Cannot open {where}: {detail[:300]}"
 
 
-def create_schema(conn: Connection) -> None:
-    """Create the missing tables, then add the columns an older schema lacks.
+def create_schema(conn: Connection) -> list[str]:
+    """Create the missing tables, then add the columns an older schema lacks;
+    returns the problems found on the way, in words (see
+    :func:`backfill_identity_keys`).
 
     On PostgreSQL this holds an advisory lock (until ``conn`` commits), so
     two processes opening a new database at once create it once.
@@ -201,21 +250,87 @@ def create_schema(conn: Connection) -> None:
     if conn.dialect.name == "postgresql":
         conn.execute(select(func.pg_advisory_xact_lock(SCHEMA_LOCK)))
     Base.metadata.create_all(conn)
-    migrate(conn)
+    return migrate(conn)
 
 
 #: Columns added after their table was first released: (table, column, DDL
 #: type). A database made before gains them, NULL in its existing rows.
-ADDED_COLUMNS = (("orders", "terminal", "VARCHAR(64)"),)
+ADDED_COLUMNS = (
+    ("orders", "terminal", "VARCHAR(64)"),
+    ("users", "username_key", "VARCHAR(600)"),
+    ("users", "email_key", "VARCHAR(600)"),
+)
+
+#: Unique indexes on columns of :data:`ADDED_COLUMNS`, made once the
+#: columns are filled (the models declare the same ones for a new database).
+ADDED_UNIQUE_INDEXES = (
+    ("ix_users_username_key", "users", "username_key"),
+    ("ix_users_email_key", "users", "email_key"),
+)
 
 
-def migrate(conn: Connection) -> None:
-    """Add the columns of :data:`ADDED_COLUMNS` that the database lacks."""
+def migrate(conn: Connection) -> list[str]:
+    """Add the columns of :data:`ADDED_COLUMNS` that the database lacks, fill
+    the users' identity keys, then add :data:`ADDED_UNIQUE_INDEXES`."""
     inspector = inspect(conn)
     for table, column, ddl in ADDED_COLUMNS:
         present = {c["name"] for c in inspector.get_columns(table)}
         if column not in present:
             conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}")
+    problems = backfill_identity_keys(conn)
+    for name, table, column in ADDED_UNIQUE_INDEXES:
+        conn.exec_driver_sql(f"CREATE UNIQUE INDEX IF NOT EXISTS {name} ON {table} ({column})")
+    return problems
+
+
+def backfill_identity_keys(conn: Connection, *, write: bool = True) -> list[str]:
+    """Give every user without one its ``username_key`` and ``email_key``
+    (``write=False``: only tell which pairs collide).
+
+    Users registered before the keys existed were told apart by ASCII case
+    only, so two of them may share a key (``élodie`` and ``ÉLODIE``). The
+    older one (the smaller id) gets the key; the newer one keeps working
+    (it logs in by its exact username) but keeps no key, and each such pair
+    is returned, in words, every time the database is opened, until one of
+    the two is renamed or removed: accounts are never merged silently.
+    """
+    users = User.__table__
+    assert isinstance(users, Table)
+    missing = conn.execute(
+        select(users.c.id).where(or_(users.c.username_key.is_(None), users.c.email_key.is_(None)))
+    ).first()
+    if missing is None:
+        return []
+    rows = conn.execute(
+        select(
+            users.c.id, users.c.username, users.c.email, users.c.username_key, users.c.email_key
+        ).order_by(users.c.id)
+    ).all()
+    by_username = {r.username_key: r for r in rows if r.username_key is not None}
+    by_email = {r.email_key: r for r in rows if r.email_key is not None}
+    problems: list[str] = []
+    for row in rows:
+        values: dict[str, str] = {}
+        for column, key, taken, label, field in (
+            ("username_key", username_key(row.username), by_username, "username", "username"),
+            ("email_key", email_key(row.email), by_email, "email address", "email"),
+        ):
+            if getattr(row, column) is not None:
+                continue
+            holder = taken.get(key)
+            if holder is None or holder.id == row.id:
+                taken[key] = row
+                values[column] = key
+            else:
+                problems.append(
+                    f"Users {holder.id} and {row.id} have the same {label} once case and "
+                    f"accents are compared as people read them "
+                    f"({getattr(holder, field)!r} and {getattr(row, field)!r}): "
+                    f"rename or remove one of them."
+                )
+        if values and write:
+            conn.execute(update(users).where(users.c.id == row.id).values(**values))
+    return problems
 
 
 def configure_sqlite(engine: Engine, *, wal: bool = True) -> None:

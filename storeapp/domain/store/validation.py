@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
 
 from storeapp.domain.dispatch import safe_repr
 from storeapp.domain.errors import NotFound, ValidationError
 from storeapp.domain.models import to_money
 
 USERNAME_RE = re.compile(r"^[\w.@+-]+\Z")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
+#: The longest identity key (:func:`username_key`, :func:`email_key`) stored:
+#: case folding may lengthen a name (``ß`` -> ``ss``); the unique index on
+#: PostgreSQL must also stay under its ~2,700-byte row limit.
+MAX_KEY = 600
 MAX_ID = 2**63 - 1
 MAX_QUANTITY = 10_000
 MAX_INVENTORY = 1_000_000_000
@@ -125,16 +131,84 @@ def clean_search(value: Any) -> str | None:
     return value[:200] or None
 
 
+def normalize_username(value: str) -> str:
+    """The username as stored: NFKC-normalized, as Django's
+    ``normalize_username`` (a fullwidth ``ａｄｍｉｎ`` becomes ``admin``)."""
+    return unicodedata.normalize("NFKC", value)
+
+
+def caseless(value: str) -> str:
+    """``value`` as Unicode's compatibility caseless match compares text
+    (NFKC, full case folding, twice, as the standard's definition of
+    NFKC_Casefold does it): ``ÉLODIE``, ``élodie`` and ``e\u0301lodie`` are one."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFD", value).casefold())
+    return unicodedata.normalize("NFKC", folded.casefold())
+
+
+def username_key(username: str) -> str:
+    """What two usernames must not share (``users.username_key``, unique)."""
+    return caseless(username)
+
+
+def email_key(email: str) -> str:
+    """What two email addresses must not share (``users.email_key``, unique):
+    the local part case-folded as :func:`caseless`, the domain in its ASCII
+    (IDNA) form, lowercased. Addresses that no longer validate (stored
+    before validation was strict) get a key all the same."""
+    try:
+        checked = validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        local, _, domain = email.rpartition("@")
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            pass
+        return f"{caseless(local)}@{domain.lower()}"
+    return f"{caseless(checked.local_part)}@{checked.ascii_domain.lower()}"
+
+
+def clean_email(value: Any) -> str:
+    """One mailbox (``local@domain``), as email-validator normalizes it: the
+    domain lowercased (IDNA-checked). Anything that would be more or fewer
+    than one address once put in a header (quotes, angle brackets, commas,
+    a display name, spaces, control characters, an IP address for a domain)
+    is refused with the reason."""
+    email = clean_text(value, "email", "Email", 254)
+    if any(c in email for c in '"<>,;:\\()[] \t'):
+        raise ValidationError(
+            "Enter a valid email address, e.g. ada@example.com: one address, without "
+            "quotes, angle brackets, commas or spaces.",
+            "email",
+        )
+    try:
+        checked = validate_email(
+            email,
+            check_deliverability=False,  # no DNS look-up at the till
+            allow_quoted_local=False,
+            allow_domain_literal=False,
+            allow_display_name=False,
+        )
+    except EmailNotValidError as exc:
+        raise ValidationError(
+            f"Enter a valid email address, e.g. ada@example.com: {exc}", "email"
+        ) from None
+    normalized = str(checked.normalized)
+    if len(email_key(normalized)) > MAX_KEY:  # pragma: no cover - 254 characters fold to less
+        raise ValidationError("Email is too long.", "email")
+    return normalized
+
+
 def validate_registration(username: Any, email: Any, password: Any) -> tuple[str, str, str]:
-    """Check a registration form; returns the cleaned username and email."""
+    """Check a registration form; returns the cleaned username, email and password."""
     username = clean_text(username, "username", "Username", 150)
+    username = normalize_username(username)
+    if len(username) > 150:
+        raise ValidationError("Username is too long (at most 150 characters).", "username")
     if not USERNAME_RE.match(username):
         raise ValidationError("Username may contain only letters, digits and @ . + - _", "username")
-    email = clean_text(email, "email", "Email", 254)
-    if not EMAIL_RE.match(email):
-        raise ValidationError("Enter a valid email address, e.g. ada@example.com.", "email")
-    local, _, domain = email.rpartition("@")
-    email = f"{local}@{domain.lower()}"
+    if len(username_key(username)) > MAX_KEY:
+        raise ValidationError("Username is too long.", "username")
+    email = clean_email(email)
     if not isinstance(password, str) or not password:
         raise ValidationError("Password is required.", "password")
     if len(password) < MIN_PASSWORD:
@@ -145,7 +219,7 @@ def validate_registration(username: Any, email: Any, password: Any) -> tuple[str
         raise ValidationError("Password is too long.", "password")
     if password.isdigit():
         raise ValidationError("Password cannot be entirely numeric.", "password")
-    if password.lower() == username.lower():
+    if caseless(password) == username_key(username):
         raise ValidationError("Password cannot be the same as the username.", "password")
     try:
         password.encode("utf-8")

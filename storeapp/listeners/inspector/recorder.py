@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import threading
 import time
 from collections import deque
@@ -378,7 +379,10 @@ def write_jsonl(
     """Write ``records`` as one JSON object per line (:func:`record_to_dict`,
     what Export saves); returns how many."""
     count = 0
-    with Path(path).open("w", encoding="utf-8", newline="\n") as out:
+    # 0600 whatever the umask (an export may show customers' names and emails).
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a file that was there keeps no wider mode
+    with open(fd, "w", encoding="utf-8", newline="\n") as out:
         for record in records:
             out.write(
                 json.dumps(record_to_dict(record, plugin_of), ensure_ascii=False, default=str)

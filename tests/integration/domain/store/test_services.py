@@ -72,12 +72,12 @@ def checkout(w: World, *lines: tuple[Product, int]) -> Order:
 # -- users -------------------------------------------------------------------------
 
 
-def test_a_registered_user_has_a_scrypt_hash_and_can_log_in(store):
+def test_a_registered_user_has_an_argon2id_hash_and_can_log_in(store):
     user = store.register_user("ada", "ada@EXAMPLE.com", PASSWORD)
 
     assert user.id is not None
     assert user.email == "ada@example.com"
-    assert user.password_hash.startswith("scrypt$")
+    assert user.password_hash.startswith("$argon2id$")
     assert check_password(PASSWORD, user.password_hash)
     assert store.authenticate("ada", PASSWORD).id == user.id
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from storeapp.domain import ValidationError
-from storeapp.domain.store.validation import validate_registration
+from storeapp.domain.store.validation import clean_price, validate_registration
 
 
 def test_a_valid_registration_is_cleaned():
@@ -42,3 +44,13 @@ def test_a_bad_registration_is_refused_with_a_readable_message(
 
     assert excinfo.value.field == field
     assert message in str(excinfo.value)
+
+
+@pytest.mark.parametrize(
+    "value", [Decimal("-0"), Decimal("-0.00"), "-0.00", "-0", " -0.0 ", -0.0, "-0E+2"]
+)
+def test_a_negative_zero_price_is_zero(value):
+    price = clean_price(value)
+
+    assert str(price) == "0.00"
+    assert not price.is_signed()
