@@ -71,7 +71,7 @@ class MainWindow(QMainWindow):
         self.resize(1400, 860)
         self.setDockNestingEnabled(True)
 
-        self.till = till = Till(store, bridge, self.statusBar().showMessage, self)
+        self.till = till = Till(store, bridge, self)
         self.setCentralWidget(till)
         # The till's surface on the window too: app.py, tools, bench and
         # tests drive the cashier's side through these names.
@@ -127,6 +127,10 @@ class MainWindow(QMainWindow):
         products_action.setToolTip("Add and edit products, restock them (Ctrl+Shift+P)")
         products_action.triggered.connect(self.open_products)
         self.store_menu.addAction(products_action)
+
+        self.till_menu = bar.addMenu("&Till")  # the cashier's shortcuts, listed
+        self.till_menu.setObjectName("tillMenu")
+        self.till_menu.addActions(self.till.actions_for_menu)
 
         self.demo_menu = bar.addMenu("&Demo")
         self.demo_menu.setObjectName("demoMenu")
