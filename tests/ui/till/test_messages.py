@@ -29,8 +29,20 @@ def shown(window: Any) -> dict[str, str]:
 
 
 def geometry(window: Any) -> dict[str, QRect]:
-    panes = ("customer", "catalogue", "cart", "orders")
-    return {name: QRect(getattr(window.till, name).geometry()) for name in panes}
+    """Where the panes and what the cashier works with are, in the window."""
+    till = window.till
+    widgets = {
+        "panes": [till.customer, till.catalogue, till.cart, till.orders],
+        "fields": list(till.customer.fields.values()),
+        "buttons": [till.customer.register_button, till.catalogue.add_button],
+        "more": [till.cart.checkout_button, till.customer.picker, till.catalogue.search],
+        "tables": [till.catalogue.table, till.cart.table],
+    }
+    return {
+        f"{group}[{i}]": QRect(w.mapTo(window, w.rect().topLeft()), w.size())
+        for group, items in widgets.items()
+        for i, w in enumerate(items)
+    }
 
 
 def test_a_registration_error_shows_once_by_the_form_and_the_field_gets_the_cursor(
