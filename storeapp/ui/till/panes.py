@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -53,7 +54,9 @@ REGISTER_FIELDS = (
     ("password", "Pass&word", "at least 8 characters"),
 )
 
-INVALID_STYLE = f"border: 1px solid {palette.ERROR_TEXT};"
+#: The background of a field a registration refused. A colour, not a style
+#: sheet: a style sheet would change the field's height and move the form.
+INVALID_BACKGROUND = QColor("#fdecea")
 
 
 V = TypeVar("V", bound=QTableView)
@@ -132,7 +135,7 @@ class CustomerPane(QGroupBox):
 
     def clear_errors(self) -> None:
         for edit in self.fields.values():
-            edit.setStyleSheet("")
+            edit.setPalette(QPalette())
 
     def mark_field(self, field: str | None) -> bool:
         """Outline ``field`` and put the cursor there, its text selected
@@ -140,7 +143,10 @@ class CustomerPane(QGroupBox):
         edit = self.fields.get(field or "")
         if edit is None:
             return False
-        edit.setStyleSheet(INVALID_STYLE)
+        colours = QPalette(edit.palette())
+        colours.setColor(QPalette.ColorRole.Base, INVALID_BACKGROUND)
+        colours.setColor(QPalette.ColorRole.Text, QColor(palette.ERROR_TEXT))
+        edit.setPalette(colours)
         edit.setFocus()
         edit.selectAll()
         return True

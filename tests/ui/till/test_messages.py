@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QRect
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit
 
 from tests.ui.conftest import PASSWORD, add_to_cart, click, find, register
@@ -54,6 +55,9 @@ def test_a_registration_error_shows_once_by_the_form_and_the_field_gets_the_curs
     assert till.statusBar().currentMessage() == ""  # not repeated there
     email = find(till, QLineEdit, "registerEmail")
     assert email.hasFocus() and email.selectedText() == "not-an-email"
+    base = QPalette.ColorRole.Base
+    username = find(till, QLineEdit, "registerUsername")
+    assert email.palette().color(base) != username.palette().color(base)  # marked
 
 
 def test_a_long_error_moves_nothing(qtbot: Any, till: Any) -> None:
