@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow
 
 from storeapp.listeners.api import DockPlacement
@@ -73,5 +73,62 @@ def arrange_docks(
             window.resizeDocks(panels[:1], [depth], across(area))
 
 
+def tabify_sides(
+    window: QMainWindow, docks: Sequence[tuple[QDockWidget, DockPlacement]]
+) -> list[QDockWidget]:
+    """Put the panels of each side (left, right) in one group of tabs, in
+    ``slot`` order, the first in front: on a small screen a side's panels
+    stacked need more height than there is. Returns each side's first panel."""
+    firsts = []
+    for area in ("left", "right"):
+        placed = sorted(((p, d) for d, p in docks if p.area == area), key=lambda item: item[0].slot)
+        panels = [d for _p, d in placed]
+        for other in panels[1:]:
+            window.tabifyDockWidget(panels[0], other)
+        if panels:
+            panels[0].raise_()
+            firsts.append(panels[0])
+    return firsts
+
+
 def _first_size(placements: Iterable[DockPlacement]) -> int | None:
     return next((p.size for p in placements if p.size is not None), None)
+
+
+#: Room a window manager takes around a window (title bar, borders); the
+#: screen's available geometry already leaves out panels and task bars.
+FRAME = QSize(16, 40)
+
+
+def fit_to_screen(
+    window: QMainWindow,
+    docks: Sequence[tuple[QDockWidget, DockPlacement]],
+    available: QRect,
+) -> bool:
+    """Size ``window`` to open within ``available`` (a screen's available
+    geometry) with its frame. If the panels as declared need more room than
+    that (a side's panels stacked: on a 1366x768 laptop the inventory above
+    the sales chart needs ~100 px more than the screen has), each side's
+    panels become tabs (:func:`tabify_sides`), narrowed to leave the
+    central widget the width it asks for. Returns whether it did.
+    """
+    room = QSize(available.width() - FRAME.width(), available.height() - FRAME.height())
+    minimum = window.minimumSizeHint()
+    compact = minimum.width() > room.width() or minimum.height() > room.height()
+    firsts = tabify_sides(window, docks) if compact else []
+    layout = window.layout()
+    if layout is not None:
+        layout.activate()  # the minimum of the new arrangement
+    if compact:
+        size = room  # a small screen: all of it for the till
+    else:
+        size = QSize(int(room.width() * 0.95), int(room.height() * 0.95))
+    window.resize(size.expandedTo(window.minimumSizeHint()).boundedTo(room))
+    if firsts:  # narrowed to leave the central widget the width it asks for
+        central = window.centralWidget()
+        spare = window.width() - (central.minimumSizeHint().width() if central else 0) - 12
+        for dock in firsts:
+            declared = next((p.size for d, p in docks if d is dock), None) or spare
+            width = max(dock.minimumSizeHint().width(), min(declared, spare))
+            window.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
+    return compact

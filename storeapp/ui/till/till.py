@@ -13,7 +13,7 @@ import logging
 import threading
 from typing import Any
 
-from PySide6.QtWidgets import QGridLayout, QMessageBox, QWidget
+from PySide6.QtWidgets import QGridLayout, QMessageBox, QTableView, QWidget
 
 from storeapp.domain import Store
 from storeapp.domain.demo import seed_customers
@@ -33,6 +33,23 @@ from storeapp.ui.till.panes import CartPane, CataloguePane, CustomerPane, Orders
 logger = logging.getLogger("storeapp.ui")
 
 ORDER_HISTORY_LIMIT = 200
+
+
+def columns_width(view: QTableView) -> int:
+    """The width ``view`` needs to show all its columns: their widths, the
+    last one's wanted width (it stretches; it is set to that), a vertical
+    scroll bar, the frame."""
+    last = view.model().columnCount() - 1
+    widths = sum(view.columnWidth(c) for c in range(last))
+    wanted = max(view.horizontalHeader().sectionSizeHint(last), view.sizeHintForColumn(last))
+    header = view.horizontalHeader()
+    # A stretched last section never gets narrower than its size when the
+    # stretch was switched on: make that size the one it needs.
+    header.setStretchLastSection(False)
+    view.setColumnWidth(last, wanted)
+    header.setStretchLastSection(True)
+    bar = view.verticalScrollBar().sizeHint().width()
+    return widths + wanted + bar + 2 * view.frameWidth()
 
 
 class Till(CashierActions, QWidget):
@@ -71,8 +88,8 @@ class Till(CashierActions, QWidget):
         grid.addWidget(self.orders, 1, 0, 1, 3)
         grid.setColumnStretch(1, 3)
         grid.setColumnStretch(2, 2)
-        grid.setRowStretch(0, 3)
-        grid.setRowStretch(1, 2)
+        grid.setRowStretch(0, 2)  # the catalogue and the cart first
+        grid.setRowStretch(1, 1)
 
         for edit in self.customer.fields.values():
             edit.returnPressed.connect(self.register_customer)
@@ -103,6 +120,11 @@ class Till(CashierActions, QWidget):
         self.cart.table.setColumnWidth(0, 140)
         for column, width in enumerate((70, 120, 80, 50, 80)):
             self.orders.table.setColumnWidth(column, width)
+        # Every column of the catalogue (its In stock) and the cart (Price,
+        # Line total) in view without scrolling sideways: the window's
+        # layout gives the till this width before the side panels get any.
+        for view in (self.catalogue.table, self.cart.table):
+            view.setMinimumWidth(columns_width(view))
 
     def stop(self) -> None:
         """Stop listening (the window is closing)."""

@@ -1,0 +1,85 @@
+"""pytest-qt: the window on a laptop's 1366x768 screen and on a 1920x1080
+one: within the screen, no panel over another, the cashier's columns in view."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QRect
+from PySide6.QtWidgets import QDockWidget, QTableView, QWidget
+
+from storeapp.app import build
+from tests.ui.conftest import add_to_cart
+
+LAPTOP = QRect(0, 0, 1366, 768)
+DESKTOP = QRect(0, 0, 1920, 1080)
+
+
+@pytest.fixture
+def fitted(qtbot: Any, tmp_path: Path):
+    """``fitted(available)`` -> a window built as ``make run`` builds it on
+    a first start (the Lessons dock open too), fitted to ``available``, shown."""
+    windows: list[Any] = []
+
+    def make(available: QRect) -> Any:
+        window = build(f"sqlite:///{tmp_path / 'pos.db'}", None, data_dir=tmp_path, demo=True)
+        qtbot.addWidget(window)
+        windows.append(window)
+        window.fit_to_screen(available)
+        window.show()
+        qtbot.waitExposed(window)
+        qtbot.waitUntil(lambda: window.product_model.rowCount() > 0)
+        add_to_cart(qtbot, window, "FLT-V60", 12)  # the longest name, a two-digit line total
+        qtbot.wait(50)  # a layout pass
+        return window
+
+    yield make
+    for window in windows:
+        window.close()
+
+
+def on_screen(window: Any) -> dict[str, QRect]:
+    """The central widget and each dock the cashier can see (a dock behind
+    another's tab is not), in window coordinates."""
+    parts: dict[str, QWidget] = {"till": window.centralWidget()}
+    for dock in window.findChildren(QDockWidget):
+        if dock.isVisible() and not dock.visibleRegion().isEmpty():
+            parts[dock.objectName()] = dock
+    return {name: QRect(w.mapTo(window, w.rect().topLeft()), w.size()) for name, w in parts.items()}
+
+
+def assert_fits(window: Any, available: QRect) -> None:
+    assert window.minimumSizeHint().width() <= available.width()
+    assert window.minimumSizeHint().height() <= available.height()
+    assert window.width() <= available.width() and window.height() <= available.height()
+    parts = on_screen(window)
+    assert {"till", "inventoryDock", "emailLogDock", "signalInspectorDock"} <= set(parts)
+    for (a, ra), (b, rb) in itertools.combinations(parts.items(), 2):
+        assert not ra.intersects(rb), f"{a} {ra} overlaps {b} {rb}"
+    for part in parts.values():
+        assert window.rect().contains(part), part
+    for name in ("productTable", "cartTable"):  # In stock; Price and Line total
+        view = window.findChild(QTableView, name)
+        header = view.horizontalHeader()
+        assert header.length() <= view.viewport().width(), name
+        assert view.horizontalScrollBar().maximum() == 0, name
+
+
+def test_on_a_1366x768_screen_the_window_fits_and_the_side_panels_are_tabs(
+    fitted: Any,
+) -> None:
+    window = fitted(LAPTOP)
+    assert window.compact
+    assert_fits(window, LAPTOP)
+    tabs = window.tabifiedDockWidgets(window.docks["inventory"])
+    assert {d.objectName() for d in tabs} == {"analyticsDock", "lessonsDock"}
+
+
+def test_on_a_1920x1080_screen_the_panels_stay_as_declared(fitted: Any) -> None:
+    window = fitted(DESKTOP)
+    assert not window.compact
+    assert_fits(window, DESKTOP)
+    assert window.tabifiedDockWidgets(window.docks["inventory"]) == []
