@@ -15,6 +15,7 @@ from storeapp.app import build
 from tests.ui.conftest import add_to_cart
 
 LAPTOP = QRect(0, 0, 1366, 768)
+LAPTOP_WITH_PANEL = QRect(0, 32, 1366, 736)  # a desktop panel along the top
 DESKTOP = QRect(0, 0, 1920, 1080)
 
 
@@ -83,3 +84,9 @@ def test_on_a_1920x1080_screen_the_panels_stay_as_declared(fitted: Any) -> None:
     assert not window.compact
     assert_fits(window, DESKTOP)
     assert window.tabifiedDockWidgets(window.docks["inventory"]) == []
+
+
+def test_on_a_1366x768_screen_with_a_desktop_panel_the_window_still_fits(fitted: Any) -> None:
+    window = fitted(LAPTOP_WITH_PANEL)
+    assert window.compact
+    assert_fits(window, LAPTOP_WITH_PANEL)
