@@ -12,6 +12,7 @@ from PySide6.QtCore import QRect
 from PySide6.QtWidgets import QDockWidget, QTableView, QWidget
 
 from storeapp.app import build
+from storeapp.ui.docks import FRAME
 from tests.ui.conftest import add_to_cart
 
 LAPTOP = QRect(0, 0, 1366, 768)
@@ -53,9 +54,10 @@ def on_screen(window: Any) -> dict[str, QRect]:
 
 
 def assert_fits(window: Any, available: QRect) -> None:
-    assert window.minimumSizeHint().width() <= available.width()
-    assert window.minimumSizeHint().height() <= available.height()
-    assert window.width() <= available.width() and window.height() <= available.height()
+    """Within ``available`` with a window manager's frame around it."""
+    for size in (window.minimumSizeHint(), window.size()):
+        assert size.width() + FRAME.width() <= available.width()
+        assert size.height() + FRAME.height() <= available.height()
     parts = on_screen(window)
     assert {"till", "inventoryDock", "emailLogDock", "signalInspectorDock"} <= set(parts)
     for (a, ra), (b, rb) in itertools.combinations(parts.items(), 2):
