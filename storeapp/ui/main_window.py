@@ -70,7 +70,7 @@ class MainWindow(QMainWindow):
         self.compact = False
         self.setObjectName("mainWindow")
         self.setWindowTitle(f"storeapp — point of sale — {store.terminal}")
-        self.resize(1400, 860)
+        self.resize(1600, 900)  # until fit_to_screen() fits it to a screen
         self.setDockNestingEnabled(True)
 
         self.till = till = Till(store, bridge, self)
@@ -100,13 +100,13 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.link_label)
         for record in manager.records():
             self._sync_plugin(record)
+        till.start()  # before the docks are arranged: the till's tables ask for their width
         arrange_docks(
             self,
             [(dock, _placement(manager.record(name))) for name, dock in self.docks.items()],
             [r.cls.dock for r in manager.records() if r.cls is not None],
         )
         plugin_state_changed.connect(self._on_plugin_state_changed, dispatch_uid="ui.plugins")
-        till.start()
         for notice in notices or ():
             self.notify(notice)
         if not settings.value(LESSONS_SHOWN, False, type=bool):  # first start: teach

@@ -118,11 +118,11 @@ class CustomerPane(QGroupBox):
         self.picker = QComboBox(self)
         self.picker.setObjectName("customerPicker")
         self.picker.setModel(self.model)
-        self.picker.setPlaceholderText("— pick a customer —")
+        self.picker.setPlaceholderText("Pick a customer")
         self.picker.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
-        self.picker.setMinimumContentsLength(12)
+        self.picker.setMinimumContentsLength(8)
         form.addRow(labelled("&Serving", self.picker, self), self.picker)
         self.setLayout(form)
 
