@@ -104,7 +104,7 @@ class AnalyticsPanel(QWidget):
         self.chart_view = QChartView(self.chart)
         self.chart_view.setObjectName("analyticsChart")
         self.chart_view.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.chart_view.setMinimumHeight(120)  # fits a 1366x768 screen's right column
+        self.chart_view.setMinimumHeight(200)
 
         self.top_by_combo = QComboBox()
         self.top_by_combo.setObjectName("analyticsTopBy")

@@ -86,6 +86,7 @@ class Till(CashierActions, QWidget):
         grid.addWidget(self.catalogue, 0, 1)
         grid.addWidget(self.cart, 0, 2)
         grid.addWidget(self.orders, 1, 0, 1, 3)
+        grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 3)
         grid.setColumnStretch(2, 2)
         grid.setRowStretch(0, 2)  # the catalogue and the cart first
