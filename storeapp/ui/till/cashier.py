@@ -154,10 +154,11 @@ class CashierActions:
             except NotFound:  # checked out or removed elsewhere
                 self.carts.pop(user_id, None)
         self.refresh_cart(cart)
-        if user_id is not None and cart is not None and cart.items:
+        customer = self.customer.model.row_at(self.customer.picker.currentIndex())
+        if customer is not None and cart is not None and cart.items:
             lines = len(cart.items)
             self.show_info(
-                f"Serving {self.customer.picker.currentText().split(' <')[0]}: "
+                f"Serving {customer.user.username}: "
                 f"their cart ({lines} line{'s' if lines != 1 else ''})."
             )
         else:
