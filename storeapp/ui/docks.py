@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QMainWindow
 
 from storeapp.listeners.api import DockPlacement
@@ -116,10 +117,26 @@ FRAME = QSize(16, 40)
 COMPACT_DEPTH = 0.3
 
 
+def place_dock(
+    window: QMainWindow, dock: QDockWidget, placement: DockPlacement, *, tabbed: bool
+) -> None:
+    """Add ``dock`` (a panel switched on later) to its area; ``tabbed`` (a
+    small screen, see :func:`fit_to_screen`): as a tab beside its panels."""
+    area = dock_area(placement)
+    beside = [
+        d
+        for d in window.findChildren(QDockWidget)
+        if d is not dock and window.dockWidgetArea(d) == area and not d.isHidden()
+    ]
+    window.addDockWidget(area, dock)
+    if tabbed and beside:
+        window.tabifyDockWidget(beside[0], dock)
+
+
 def fit_to_screen(
     window: QMainWindow,
     docks: Sequence[tuple[QDockWidget, DockPlacement]],
-    available: QRect,
+    available: QRect | None = None,
 ) -> bool:
     """Size ``window`` to open within ``available`` (a screen's available
     geometry) with its frame. If the panels as declared need more room than
@@ -127,8 +144,13 @@ def fit_to_screen(
     the sales chart needs ~100 px more than the screen has), each area's
     panels become tabs (:func:`tabify_areas`), the sides narrowed and the
     bottom made shallow to leave the central widget the room it asks for.
-    Returns whether it did.
+    Returns whether it did. ``available`` None: the window's screen's.
     """
+    if available is None:
+        screen = window.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return False
+        available = screen.availableGeometry()
     room = QSize(available.width() - FRAME.width(), available.height() - FRAME.height())
     minimum = window.minimumSizeHint()
     compact = minimum.width() > room.width() or minimum.height() > room.height()

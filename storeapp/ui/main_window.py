@@ -12,7 +12,7 @@ import functools
 from typing import Any
 
 from PySide6.QtCore import QRect, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QInputDialog,
@@ -28,7 +28,7 @@ from storeapp.domain.events.worker import DurableWorker
 from storeapp.listeners.api import DockPlacement, PluginRecord, PluginState, plugin_state_changed
 from storeapp.listeners.manager import PluginManager
 from storeapp.ui.bridge import GuiBridge
-from storeapp.ui.docks import arrange_docks, dock_area, fit_to_screen
+from storeapp.ui.docks import arrange_docks, fit_to_screen, place_dock
 from storeapp.ui.lessons.live import LiveLessons
 from storeapp.ui.lessons.panel import LessonsPanel
 from storeapp.ui.link import LinkLabel
@@ -66,7 +66,7 @@ class MainWindow(QMainWindow):
         self.simulation: Simulation | None = None
         self.last_simulation: SimulationResult | None = None
         self._closed = False
-        #: Side panels in tabs, for a small screen (see fit_to_screen).
+        #: Each dock area's panels in tabs, for a small screen (see fit_to_screen).
         self.compact = False
         self.setObjectName("mainWindow")
         self.setWindowTitle(f"storeapp — point of sale — {store.terminal}")
@@ -181,13 +181,8 @@ class MainWindow(QMainWindow):
 
     def fit_to_screen(self, available: QRect | None = None) -> None:
         """Open within the screen (``available``: its available geometry;
-        default: the window's screen): on a small one the side panels
-        become tabs (:func:`storeapp.ui.docks.fit_to_screen`)."""
-        if available is None:
-            screen = self.screen() or QGuiApplication.primaryScreen()
-            if screen is None:
-                return
-            available = screen.availableGeometry()
+        default: the window's screen): on a small one each dock area's
+        panels become tabs (:func:`storeapp.ui.docks.fit_to_screen`)."""
         placed = [(dock, _placement(self.manager.record(n))) for n, dock in self.docks.items()]
         if self.lessons_dock is not None:  # a tab beside the right side's panels
             placed.append((self.lessons_dock, DockPlacement("right", slot=99)))
@@ -275,11 +270,7 @@ class MainWindow(QMainWindow):
         name = record.cls.panel_object_name if record.cls is not None else None
         dock.setObjectName(name or f"{record.name}Dock")
         dock.setWidget(panel)
-        area = dock_area(_placement(record))
-        beside = [d for d in self.docks.values() if self.dockWidgetArea(d) == area]
-        self.addDockWidget(area, dock)
-        if self.compact and beside and _placement(record).area in ("left", "right"):
-            self.tabifyDockWidget(beside[0], dock)
+        place_dock(self, dock, _placement(record), tabbed=self.compact)
         self.docks[record.name] = dock
         self.view_menu.addAction(dock.toggleViewAction())
 

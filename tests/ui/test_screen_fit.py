@@ -27,8 +27,8 @@ def fitted(qtbot: Any, tmp_path: Path):
     a first start (the Lessons dock open too), fitted to ``available``, shown."""
     windows: list[Any] = []
 
-    def make(available: QRect) -> Any:
-        window = build(f"sqlite:///{tmp_path / 'pos.db'}", None, data_dir=tmp_path, demo=True)
+    def make(available: QRect, plugins: list[str] | None = None) -> Any:
+        window = build(f"sqlite:///{tmp_path / 'pos.db'}", plugins, data_dir=tmp_path, demo=True)
         qtbot.addWidget(window)
         windows.append(window)
         window.fit_to_screen(available)
@@ -98,3 +98,12 @@ def test_on_a_1366x768_screen_with_a_desktop_panel_the_window_still_fits(fitted:
     window = fitted(LAPTOP_WITH_PANEL)
     assert window.compact
     assert_fits(window, LAPTOP_WITH_PANEL)
+
+
+def test_on_a_small_screen_a_panel_switched_on_later_joins_its_areas_tabs(fitted: Any) -> None:
+    window = fitted(LAPTOP, ["inventory", "analytics", "inspector"])
+    assert window.compact
+    window.set_plugin_enabled("email_log", True)
+    tabs = window.tabifiedDockWidgets(window.docks["email_log"])
+    assert [d.objectName() for d in tabs] == ["signalInspectorDock"]
+    assert_fits(window, LAPTOP)
