@@ -66,8 +66,7 @@ class MainWindow(QMainWindow):
         self.simulation: Simulation | None = None
         self.last_simulation: SimulationResult | None = None
         self._closed = False
-        #: Each dock area's panels in tabs, for a small screen (see fit_to_screen).
-        self.compact = False
+        self.compact = False  # each dock area's panels in tabs: a small screen (fit_to_screen)
         self.setObjectName("mainWindow")
         self.setWindowTitle(f"storeapp — point of sale — {store.terminal}")
         self.resize(1600, 900)  # until fit_to_screen() fits it to a screen
@@ -180,9 +179,8 @@ class MainWindow(QMainWindow):
         self.help_menu.addAction(about)
 
     def fit_to_screen(self, available: QRect | None = None) -> None:
-        """Open within the screen (``available``: its available geometry;
-        default: the window's screen): on a small one each dock area's
-        panels become tabs (:func:`storeapp.ui.docks.fit_to_screen`)."""
+        """Open within the screen's ``available`` geometry (default: its own
+        screen's); on a small one as :func:`storeapp.ui.docks.fit_to_screen` says."""
         placed = [(dock, _placement(self.manager.record(n))) for n, dock in self.docks.items()]
         if self.lessons_dock is not None:  # a tab beside the right side's panels
             placed.append((self.lessons_dock, DockPlacement("right", slot=99)))
