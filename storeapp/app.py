@@ -130,7 +130,7 @@ def run(
     if problem:
         print(f"storeapp: {problem}", file=sys.stderr)
         return 2
-    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtCore import QRect
     from PySide6.QtWidgets import QApplication
 
     from storeapp.domain import DomainError
@@ -141,15 +141,12 @@ def run(
     except DomainError as exc:
         print(f"storeapp: {exc}", file=sys.stderr)
         return 2
-    screen = QGuiApplication.primaryScreen()
     place = geometry_from(os.environ.get("STOREAPP_GEOMETRY", ""))
     if place is not None:  # `make tills` puts each till on its part of the screen
-        window.setGeometry(*place)
-    elif screen is not None:  # room for the four panels beside the till
-        available = screen.availableGeometry().size()
-        window.resize(
-            max(1200, int(available.width() * 0.95)), max(760, int(available.height() * 0.92))
-        )
+        window.fit_to_screen(QRect(*place))  # its panels in tabs if that part is small
+        window.move(place[0], place[1])
+    else:
+        window.fit_to_screen()  # never larger than the screen; its panels in tabs on a small one
     window.show()
     close_on_signals(window)
     settle_after_startup()

@@ -44,7 +44,9 @@ class OutOfStock(DomainError):
 
     def __init__(self, product_name: str, requested: int, available: int) -> None:
         super().__init__(
-            f"Only {available} of {product_name!r} left in stock; {requested} requested."
+            f"{product_name!r} is out of stock."
+            if available <= 0
+            else f"Only {available} of {product_name!r} left in stock; {requested} requested."
         )
         self.product_name = product_name
         self.requested = requested

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QMainWindow
 
 from storeapp.listeners.api import DockPlacement
@@ -73,5 +74,105 @@ def arrange_docks(
             window.resizeDocks(panels[:1], [depth], across(area))
 
 
+def tabify_areas(
+    window: QMainWindow, docks: Sequence[tuple[QDockWidget, DockPlacement]]
+) -> list[QDockWidget]:
+    """Put the panels of each area in one group of tabs, in ``slot`` order,
+    the first in front; the sides (left, right) run the window's full
+    height, the top and bottom sit beside them. For a small screen: on a
+    1366x768 laptop the right side's panels stacked need more height than
+    there is, and the bottom's side by side, under the till only, more
+    width. Returns each area's first panel."""
+    firsts = []
+    for area in AREAS:
+        placed = sorted(((p, d) for d, p in docks if p.area == area), key=lambda item: item[0].slot)
+        panels = [d for _p, d in placed]
+        for other in panels[1:]:
+            window.tabifyDockWidget(panels[0], other)
+        if not panels:
+            continue
+        panels[0].raise_()
+        firsts.append(panels[0])
+        if area in SIDE_CORNERS:
+            for corner in SIDE_CORNERS[area]:
+                window.setCorner(corner, AREAS[area])
+    return firsts
+
+
+SIDE_CORNERS = {
+    "left": (Qt.Corner.TopLeftCorner, Qt.Corner.BottomLeftCorner),
+    "right": (Qt.Corner.TopRightCorner, Qt.Corner.BottomRightCorner),
+}
+
+
 def _first_size(placements: Iterable[DockPlacement]) -> int | None:
     return next((p.size for p in placements if p.size is not None), None)
+
+
+#: Room a window manager takes around a window (title bar, borders); the
+#: screen's available geometry already leaves out panels and task bars.
+FRAME = QSize(16, 40)
+#: On a small screen, the most of the window's height the bottom (or top)
+#: panels take unless they need more: the till's catalogue and cart come first.
+COMPACT_DEPTH = 0.3
+
+
+def place_dock(
+    window: QMainWindow, dock: QDockWidget, placement: DockPlacement, *, tabbed: bool
+) -> None:
+    """Add ``dock`` (a panel switched on later) to its area; ``tabbed`` (a
+    small screen, see :func:`fit_to_screen`): as a tab beside its panels."""
+    area = dock_area(placement)
+    beside = [
+        d
+        for d in window.findChildren(QDockWidget)
+        if d is not dock and window.dockWidgetArea(d) == area and not d.isHidden()
+    ]
+    window.addDockWidget(area, dock)
+    if tabbed and beside:
+        window.tabifyDockWidget(beside[0], dock)
+
+
+def fit_to_screen(
+    window: QMainWindow,
+    docks: Sequence[tuple[QDockWidget, DockPlacement]],
+    available: QRect | None = None,
+) -> bool:
+    """Size ``window`` to open within ``available`` (a screen's available
+    geometry) with its frame. If the panels as declared need more room than
+    that (a side's panels stacked: on a 1366x768 laptop the inventory above
+    the sales chart needs ~100 px more than the screen has), each area's
+    panels become tabs (:func:`tabify_areas`), the sides narrowed and the
+    bottom made shallow to leave the central widget the room it asks for.
+    Returns whether it did. ``available`` None: the window's screen's.
+    """
+    if available is None:
+        screen = window.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return False
+        available = screen.availableGeometry()
+    room = QSize(available.width() - FRAME.width(), available.height() - FRAME.height())
+    minimum = window.minimumSizeHint()
+    compact = minimum.width() > room.width() or minimum.height() > room.height()
+    firsts = tabify_areas(window, docks) if compact else []
+    layout = window.layout()
+    if layout is not None:
+        layout.activate()  # the minimum of the new arrangement
+    if compact:
+        size = room  # a small screen: all of it for the till
+    else:
+        size = QSize(int(room.width() * 0.95), int(room.height() * 0.95))
+    window.resize(size.expandedTo(window.minimumSizeHint()).boundedTo(room))
+    central = window.centralWidget()
+    least = central.minimumSizeHint() if central is not None else QSize(0, 0)
+    for dock in firsts:  # as deep as declared, leaving the till what it asks for
+        area = next(p.area for d, p in docks if d is dock)
+        declared = next(p.size for d, p in docks if d is dock)
+        if along(area) == Qt.Orientation.Vertical:  # a side: its width
+            spare, own = window.width() - least.width() - 12, dock.minimumSizeHint().width()
+        else:
+            spare = int(window.height() * COMPACT_DEPTH)
+            own = dock.minimumSizeHint().height()
+        depth = max(own, min(declared or spare, spare))
+        window.resizeDocks([dock], [depth], across(area))
+    return compact

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QRect, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -28,7 +28,7 @@ from storeapp.domain.events.worker import DurableWorker
 from storeapp.listeners.api import DockPlacement, PluginRecord, PluginState, plugin_state_changed
 from storeapp.listeners.manager import PluginManager
 from storeapp.ui.bridge import GuiBridge
-from storeapp.ui.docks import arrange_docks, dock_area
+from storeapp.ui.docks import arrange_docks, fit_to_screen, place_dock
 from storeapp.ui.lessons.live import LiveLessons
 from storeapp.ui.lessons.panel import LessonsPanel
 from storeapp.ui.link import LinkLabel
@@ -66,12 +66,13 @@ class MainWindow(QMainWindow):
         self.simulation: Simulation | None = None
         self.last_simulation: SimulationResult | None = None
         self._closed = False
+        self.compact = False  # each dock area's panels in tabs: a small screen (fit_to_screen)
         self.setObjectName("mainWindow")
         self.setWindowTitle(f"storeapp — point of sale — {store.terminal}")
-        self.resize(1400, 860)
+        self.resize(1600, 900)  # until fit_to_screen() fits it to a screen
         self.setDockNestingEnabled(True)
 
-        self.till = till = Till(store, bridge, self.statusBar().showMessage, self)
+        self.till = till = Till(store, bridge, self)
         self.setCentralWidget(till)
         # The till's surface on the window too: app.py, tools, bench and
         # tests drive the cashier's side through these names.
@@ -98,13 +99,13 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.link_label)
         for record in manager.records():
             self._sync_plugin(record)
+        till.start()  # before the docks are arranged: the till's tables ask for their width
         arrange_docks(
             self,
             [(dock, _placement(manager.record(name))) for name, dock in self.docks.items()],
             [r.cls.dock for r in manager.records() if r.cls is not None],
         )
         plugin_state_changed.connect(self._on_plugin_state_changed, dispatch_uid="ui.plugins")
-        till.start()
         for notice in notices or ():
             self.notify(notice)
         if not settings.value(LESSONS_SHOWN, False, type=bool):  # first start: teach
@@ -127,6 +128,10 @@ class MainWindow(QMainWindow):
         products_action.setToolTip("Add and edit products, restock them (Ctrl+Shift+P)")
         products_action.triggered.connect(self.open_products)
         self.store_menu.addAction(products_action)
+
+        self.till_menu = bar.addMenu("&Till")  # the cashier's shortcuts, listed
+        self.till_menu.setObjectName("tillMenu")
+        self.till_menu.addActions(self.till.actions_for_menu)
 
         self.demo_menu = bar.addMenu("&Demo")
         self.demo_menu.setObjectName("demoMenu")
@@ -172,6 +177,14 @@ class MainWindow(QMainWindow):
         about.setObjectName("aboutAction")
         about.triggered.connect(self.show_about)
         self.help_menu.addAction(about)
+
+    def fit_to_screen(self, available: QRect | None = None) -> None:
+        """Open within the screen's ``available`` geometry (default: its own
+        screen's); on a small one as :func:`storeapp.ui.docks.fit_to_screen` says."""
+        placed = [(dock, _placement(self.manager.record(n))) for n, dock in self.docks.items()]
+        if self.lessons_dock is not None:  # a tab beside the right side's panels
+            placed.append((self.lessons_dock, DockPlacement("right", slot=99)))
+        self.compact = fit_to_screen(self, placed, available) or self.compact
 
     def notify(self, text: str) -> None:
         """A non-modal notice (plugins, the plugin manager)."""
@@ -255,7 +268,7 @@ class MainWindow(QMainWindow):
         name = record.cls.panel_object_name if record.cls is not None else None
         dock.setObjectName(name or f"{record.name}Dock")
         dock.setWidget(panel)
-        self.addDockWidget(dock_area(_placement(record)), dock)
+        place_dock(self, dock, _placement(record), tabbed=self.compact)
         self.docks[record.name] = dock
         self.view_menu.addAction(dock.toggleViewAction())
 

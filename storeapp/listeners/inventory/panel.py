@@ -46,6 +46,8 @@ class InventoryPanel(QWidget):
         label.setBuddy(self.threshold_box)
         self.summary = QLabel(self)
         self.summary.setObjectName("inventorySummary")
+        self.summary.setWordWrap(True)  # two lines in a narrow column, not a wider one
+        self.summary.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(model)
@@ -66,8 +68,7 @@ class InventoryPanel(QWidget):
         top = QHBoxLayout()
         top.addWidget(label)
         top.addWidget(self.threshold_box)
-        top.addStretch(1)
-        top.addWidget(self.summary)
+        top.addWidget(self.summary, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)

@@ -7,9 +7,11 @@ tools find it by) and answers questions about what the cashier picked;
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from storeapp.domain.store.validation import MAX_QUANTITY
 from storeapp.listeners.api import palette
 from storeapp.ui.models import (
     SORT_ROLE,
@@ -36,25 +39,40 @@ from storeapp.ui.models import (
     ProductTableModel,
     money,
 )
-
-ERROR_STYLE = f"color: {palette.ERROR_TEXT};"
-OK_STYLE = f"color: {palette.OK_TEXT};"
+from storeapp.ui.till.widgets import (
+    CartTable,
+    MessageLine,
+    ProductTable,
+    QuantityDelegate,
+    SearchBox,
+)
 
 #: The registration form: field, label, placeholder.
 REGISTER_FIELDS = (
-    ("username", "Username", "ada"),
-    ("email", "Email", "ada@example.com"),
-    ("password", "Password", "at least 8 characters"),
+    ("username", "&Username", "ada"),
+    ("email", "E&mail", "ada@example.com"),
+    ("password", "Pass&word", "at least 8 characters"),
 )
+
+#: The background of a field a registration refused. A colour, not a style
+#: sheet: a style sheet would change the field's height and move the form.
+INVALID_BACKGROUND = QColor("#fdecea")
+
+
+V = TypeVar("V", bound=QTableView)
 
 
 def table(name: str, model: Any, parent: QWidget) -> QTableView:
-    view = QTableView(parent)
+    return set_up_table(QTableView(parent), name, model)
+
+
+def set_up_table(view: V, name: str, model: Any) -> V:
     view.setObjectName(name)
     view.setModel(model)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setTabKeyNavigation(False)  # one Tab stop: arrows move inside, Tab moves on
     view.setAlternatingRowColors(True)
     view.verticalHeader().setVisible(False)
     view.verticalHeader().setDefaultSectionSize(22)
@@ -66,32 +84,33 @@ def table(name: str, model: Any, parent: QWidget) -> QTableView:
     return view
 
 
+def labelled(text: str, buddy: QWidget, parent: QWidget) -> QLabel:
+    """A label whose Alt+letter (``&`` in ``text``) puts the cursor in ``buddy``."""
+    label = QLabel(text, parent)
+    label.setBuddy(buddy)
+    return label
+
+
 class CustomerPane(QGroupBox):
-    """Register a customer; pick the one being served."""
+    """Register a customer; pick the one being served.
+
+    A registration's message (an error names its field, which is outlined
+    and gets the cursor) shows in the room reserved under the form."""
 
     def __init__(self, parent: QWidget) -> None:
         super().__init__("Customer", parent)
         form = QFormLayout()
         self.fields: dict[str, QLineEdit] = {}
-        self.errors: dict[str, QLabel] = {}
         for field, label, placeholder in REGISTER_FIELDS:
             edit = QLineEdit(self)
             edit.setObjectName(f"register{field.capitalize()}")
             edit.setPlaceholderText(placeholder)
             if field == "password":
                 edit.setEchoMode(QLineEdit.EchoMode.Password)
-            error = QLabel("", self)
-            error.setObjectName(f"register{field.capitalize()}Error")
-            error.setStyleSheet(ERROR_STYLE)
-            error.setWordWrap(True)
-            error.hide()
-            column = QVBoxLayout()
-            column.setSpacing(1)
-            column.addWidget(edit)
-            column.addWidget(error)
-            form.addRow(label, column)
+            form.addRow(labelled(label, edit, self), edit)
             self.fields[field] = edit
-            self.errors[field] = error
+        self.message = MessageLine("customerMessage", self)
+        form.addRow(self.message)
         self.register_button = QPushButton("Register customer", self)
         self.register_button.setObjectName("registerButton")
         form.addRow(self.register_button)
@@ -99,8 +118,12 @@ class CustomerPane(QGroupBox):
         self.picker = QComboBox(self)
         self.picker.setObjectName("customerPicker")
         self.picker.setModel(self.model)
-        self.picker.setPlaceholderText("— pick a customer —")
-        form.addRow("Serving", self.picker)
+        self.picker.setPlaceholderText("Pick a customer")
+        self.picker.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.picker.setMinimumContentsLength(8)
+        form.addRow(labelled("&Serving", self.picker, self), self.picker)
         self.setLayout(form)
 
     def values(self) -> dict[str, str]:
@@ -111,17 +134,28 @@ class CustomerPane(QGroupBox):
             edit.clear()
 
     def clear_errors(self) -> None:
-        for label in self.errors.values():
-            label.clear()
-            label.hide()
+        for edit in self.fields.values():
+            edit.setPalette(QPalette())
 
-    def show_field_error(self, field: str | None, text: str) -> None:
-        """Show ``text`` under ``field`` and put the cursor there (if it is one)."""
-        label = self.errors.get(field or "")
-        if field is not None and label is not None:
-            label.setText(text)
-            label.show()
-            self.fields[field].setFocus()
+    def mark_field(self, field: str | None) -> bool:
+        """Outline ``field`` and put the cursor there, its text selected
+        (False if ``field`` is not one of the form's)."""
+        edit = self.fields.get(field or "")
+        if edit is None:
+            return False
+        colours = QPalette(edit.palette())
+        colours.setColor(QPalette.ColorRole.Base, INVALID_BACKGROUND)
+        colours.setColor(QPalette.ColorRole.Text, QColor(palette.ERROR_TEXT))
+        edit.setPalette(colours)
+        edit.setFocus()
+        edit.selectAll()
+        return True
+
+    def start_new(self) -> None:
+        """An empty form, the cursor in Username."""
+        self.clear_fields()
+        self.clear_errors()
+        self.fields["username"].setFocus()
 
     def current_user_id(self) -> int | None:
         index = self.picker.currentIndex()
@@ -135,7 +169,10 @@ class CustomerPane(QGroupBox):
 
 
 class CataloguePane(QGroupBox):
-    """The products, searchable and sortable; a quantity and "Add to cart"."""
+    """The products, searchable and sortable; a quantity and "Add to cart".
+
+    A scanner types a SKU and Enter into the search box; a cashier types
+    part of a name, then Down to move into the results and Enter to add."""
 
     def __init__(self, parent: QWidget) -> None:
         super().__init__("Catalogue", parent)
@@ -145,12 +182,12 @@ class CataloguePane(QGroupBox):
         self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.proxy.setFilterKeyColumn(-1)
         self.proxy.setSortRole(SORT_ROLE)
-        self.search = QLineEdit(self)
+        self.search = SearchBox(self)
         self.search.setObjectName("productSearch")
-        self.search.setPlaceholderText("Search by name or SKU…")
+        self.search.setPlaceholderText("Scan or type a SKU or name, then Enter…")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self.proxy.setFilterFixedString)
-        self.table = table("productTable", self.proxy, self)
+        self.table = set_up_table(ProductTable(self), "productTable", self.proxy)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
         self.quantity = QSpinBox(self)
@@ -158,8 +195,9 @@ class CataloguePane(QGroupBox):
         self.quantity.setRange(1, 999)
         self.add_button = QPushButton("Add to cart", self)
         self.add_button.setObjectName("addToCartButton")
+        self.message = MessageLine("catalogueMessage", self)
         row = QHBoxLayout()
-        row.addWidget(QLabel("Qty", self))
+        row.addWidget(labelled("&Qty", self.quantity, self))
         row.addWidget(self.quantity)
         row.addStretch(1)
         row.addWidget(self.add_button)
@@ -167,6 +205,9 @@ class CataloguePane(QGroupBox):
         layout.addWidget(self.search)
         layout.addWidget(self.table)
         layout.addLayout(row)
+        layout.addWidget(self.message)
+        self.search.down_pressed.connect(self.enter_results)
+        self.table.up_from_top.connect(self.search.setFocus)
 
     def selected_product(self) -> Any:
         index = self.table.currentIndex()
@@ -174,14 +215,44 @@ class CataloguePane(QGroupBox):
             return None
         return self.model.row_at(self.proxy.mapToSource(index).row())
 
+    def matches(self, text: str) -> list[Any]:
+        """The products ``text`` names: the one whose SKU it is (any case),
+        else every product the search shows."""
+        code = text.strip().casefold()
+        exact = [p for p in self.model.rows() if str(p.sku).casefold() == code]
+        if exact:
+            return exact
+        rows = range(self.proxy.rowCount())
+        return [
+            self.model.row_at(self.proxy.mapToSource(self.proxy.index(r, 0)).row()) for r in rows
+        ]
+
+    def enter_results(self) -> None:
+        """Move the cursor from the search into the results, on the first."""
+        if self.proxy.rowCount():
+            self.table.setFocus()
+            if not self.table.currentIndex().isValid():
+                self.table.selectRow(0)
+
+    def reset_search(self) -> None:
+        """Ready for the next scan: an empty search, quantity 1, the cursor in it."""
+        self.search.clear()
+        self.quantity.setValue(1)
+        self.search.setFocus()
+
 
 class CartPane(QGroupBox):
-    """The cart's lines and total, checkout, and the message to the cashier."""
+    """The cart's lines (quantities edit in place) and total, checkout, and
+    the message about the cart."""
 
-    def __init__(self, parent: QWidget) -> None:
+    def __init__(self, parent: QWidget, commit_quantity: Callable[[int, int], None]) -> None:
         super().__init__("Cart", parent)
         self.model = CartTableModel(self)
-        self.table = table("cartTable", self.model, self)
+        self.table = set_up_table(CartTable(self), "cartTable", self.model)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.AnyKeyPressed)
+        self.table.setItemDelegateForColumn(
+            CartTable.QTY_COLUMN, QuantityDelegate(commit_quantity, MAX_QUANTITY, self.table)
+        )
         self.total = QLabel("Total: 0.00", self)
         self.total.setObjectName("cartTotal")
         self.total.setStyleSheet("font-size: 16px; font-weight: bold;")
@@ -190,9 +261,7 @@ class CartPane(QGroupBox):
         self.checkout_button = QPushButton("Checkout", self)
         self.checkout_button.setObjectName("checkoutButton")
         self.checkout_button.setStyleSheet("font-weight: bold; padding: 6px 18px;")
-        self.message = QLabel("", self)
-        self.message.setObjectName("cashierMessage")
-        self.message.setWordWrap(True)
+        self.message = MessageLine("cashierMessage", self)
         buttons = QHBoxLayout()
         buttons.addWidget(self.remove_button)
         buttons.addStretch(1)
@@ -207,6 +276,9 @@ class CartPane(QGroupBox):
         """Show ``cart``'s lines and total (None: an empty cart)."""
         items = list(cart.items) if cart is not None else []
         self.model.set_rows(items)
+        for row in range(self.model.rowCount()):  # the quantity is edited in place
+            item = self.model.item(row, CartTable.QTY_COLUMN)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
         self.total.setText(f"Total: {money(cart.total) if cart is not None else '0.00'}")
         self.checkout_button.setEnabled(bool(items))
         self.remove_button.setEnabled(bool(items))
@@ -216,8 +288,7 @@ class CartPane(QGroupBox):
         return self.model.row_at(index.row()) if index.isValid() else None
 
     def show_message(self, text: str, *, error: bool) -> None:
-        self.message.setStyleSheet(ERROR_STYLE if error else OK_STYLE)
-        self.message.setText(text)
+        self.message.show_text(text, error=error)
 
 
 class OrdersPane(QGroupBox):

@@ -9,15 +9,13 @@ hand work to the GUI thread through the bridge.
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
-from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtWidgets import QGridLayout, QMessageBox, QWidget
+from PySide6.QtWidgets import QGridLayout, QMessageBox, QTableView, QWidget
 
-from storeapp.domain import DomainError, Store, ValidationError
+from storeapp.domain import Store
 from storeapp.domain.demo import seed_customers
 from storeapp.domain.models import Product
 from storeapp.domain.signals import (
@@ -29,6 +27,7 @@ from storeapp.domain.signals import (
 )
 from storeapp.ui.bridge import GuiBridge
 from storeapp.ui.models import money
+from storeapp.ui.till.cashier import CashierActions, cashier_action
 from storeapp.ui.till.panes import CartPane, CataloguePane, CustomerPane, OrdersPane
 
 logger = logging.getLogger("storeapp.ui")
@@ -36,74 +35,77 @@ logger = logging.getLogger("storeapp.ui")
 ORDER_HISTORY_LIMIT = 200
 
 
-def cashier_action(method: Callable[..., Any]) -> Callable[..., Any]:
-    """Run a UI action; domain errors become a message, anything else is
-    logged and shown as a short notice, never as a traceback."""
-
-    @functools.wraps(method)
-    def wrapper(self: Till, *args: Any) -> Any:
-        try:
-            return method(self)
-        except DomainError as exc:
-            self.show_error(str(exc))
-        except Exception as exc:
-            logger.exception("Unexpected error in %s", method.__name__)
-            self.show_error(
-                f"Something went wrong ({type(exc).__name__}); nothing was lost. "
-                "Details are in the log."
-            )
-        return None
-
-    return wrapper
+def columns_width(view: QTableView) -> int:
+    """The width ``view`` needs to show all its columns: their widths, the
+    last one's wanted width (it stretches; it is set to that), a vertical
+    scroll bar, the frame."""
+    last = view.model().columnCount() - 1
+    widths = sum(view.columnWidth(c) for c in range(last))
+    wanted = max(view.horizontalHeader().sectionSizeHint(last), view.sizeHintForColumn(last))
+    header = view.horizontalHeader()
+    # A stretched last section never gets narrower than its size when the
+    # stretch was switched on: make that size the one it needs.
+    header.setStretchLastSection(False)
+    view.setColumnWidth(last, wanted)
+    header.setStretchLastSection(True)
+    bar = view.verticalScrollBar().sizeHint().width()
+    return widths + wanted + bar + 2 * view.frameWidth()
 
 
-class Till(QWidget):
+class Till(CashierActions, QWidget):
     """Customer, catalogue, cart and orders, and what the cashier does with them.
 
-    ``status(text, milliseconds)`` shows a message in the window's status
-    bar as well as under the cart. Call :meth:`start` once the window is
-    assembled and :meth:`stop` when it closes.
+    Each customer has a cart of their own: picking who is served shows
+    their cart (a cart filled with nobody picked goes to the first customer
+    picked), and checkout charges the customer whose cart it is. Messages
+    show once, in the pane they are about. Call :meth:`start` once the
+    window is assembled and :meth:`stop` when it closes.
     """
 
-    def __init__(
-        self,
-        store: Store,
-        bridge: GuiBridge,
-        status: Callable[[str, int], None],
-        parent: QWidget | None = None,
-    ) -> None:
+    def __init__(self, store: Store, bridge: GuiBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store = store
         self.bridge = bridge
-        self._status = status
-        self.cart_id: Any = None
+        #: Each customer's cart id (None: the cart filled with nobody picked).
+        self.carts: dict[int | None, Any] = {}
+        self._serving: int | None = None
         self._pending_lock = threading.Lock()
         self._pending_orders: list[Any] = []
 
         self.customer = CustomerPane(self)
         self.catalogue = CataloguePane(self)
-        self.cart = CartPane(self)
+        self.cart = CartPane(self, self._quantity_edited)
         self.orders = OrdersPane(self)
+        self.messages = {
+            "customer": self.customer.message,
+            "catalogue": self.catalogue.message,
+            "cart": self.cart.message,
+        }
         grid = QGridLayout(self)
         grid.addWidget(self.customer, 0, 0)
         grid.addWidget(self.catalogue, 0, 1)
         grid.addWidget(self.cart, 0, 2)
         grid.addWidget(self.orders, 1, 0, 1, 3)
+        grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 3)
         grid.setColumnStretch(2, 2)
-        grid.setRowStretch(0, 3)
-        grid.setRowStretch(1, 2)
+        grid.setRowStretch(0, 2)  # the catalogue and the cart first
+        grid.setRowStretch(1, 1)
 
         for edit in self.customer.fields.values():
             edit.returnPressed.connect(self.register_customer)
         self.customer.register_button.clicked.connect(self.register_customer)
-        self.customer.picker.currentIndexChanged.connect(lambda _i: self.reload_orders())
+        self.customer.picker.currentIndexChanged.connect(lambda _i: self.serve_picked())
+        self.catalogue.search.returnPressed.connect(self.add_from_search)
+        self.catalogue.quantity.lineEdit().returnPressed.connect(self.add_from_search)
+        self.catalogue.table.enter_pressed.connect(self.add_to_cart)
         self.catalogue.table.doubleClicked.connect(lambda _i: self.add_to_cart())
         self.catalogue.add_button.clicked.connect(self.add_to_cart)
         self.cart.remove_button.clicked.connect(self.remove_from_cart)
         self.cart.checkout_button.clicked.connect(self.checkout)
         self.orders.show_all.toggled.connect(lambda _c: self.reload_orders())
         self.orders.cancel_button.clicked.connect(self.cancel_order)
+        self.actions_for_menu = self.make_actions(self)
 
     def start(self) -> None:
         """Listen to the domain and show what the store holds now."""
@@ -111,6 +113,7 @@ class Till(QWidget):
         self.reload_products()
         self.reload_customers()
         self.reload_orders()
+        self._serving = self.current_user_id()
         self.refresh_cart(None)
         for view in (self.catalogue.table, self.cart.table, self.orders.table):
             view.resizeColumnsToContents()
@@ -118,6 +121,11 @@ class Till(QWidget):
         self.cart.table.setColumnWidth(0, 140)
         for column, width in enumerate((70, 120, 80, 50, 80)):
             self.orders.table.setColumnWidth(column, width)
+        # Every column of the catalogue (its In stock) and the cart (Price,
+        # Line total) in view without scrolling sideways: the window's
+        # layout gives the till this width before the side panels get any.
+        for view in (self.catalogue.table, self.cart.table):
+            view.setMinimumWidth(columns_width(view))
 
     def stop(self) -> None:
         """Stop listening (the window is closing)."""
@@ -212,28 +220,8 @@ class Till(QWidget):
             self.store.list_orders(user_id=user_id, limit=ORDER_HISTORY_LIMIT)
         )
 
-    def refresh_cart(self, cart: Any) -> None:
-        self.cart.show_cart(cart)
-
     # ---------------------------------------------------------------- actions
-
-    def current_user_id(self) -> int | None:
-        return self.customer.current_user_id()
-
-    @cashier_action
-    def register_customer(self) -> None:
-        self.customer.clear_errors()
-        values = self.customer.values()
-        try:
-            user = self.store.register_user(values["username"], values["email"], values["password"])
-        except ValidationError as exc:
-            self.customer.show_field_error(exc.field, str(exc))
-            self.show_error(str(exc))
-            return
-        self.customer.clear_fields()
-        self.reload_customers()
-        self.customer.select(user.id)
-        self.show_info(f"Registered {user.username}; now serving them.")
+    # (the cashier's own are in CashierActions)
 
     @cashier_action
     def register_demo_customers(self) -> None:
@@ -250,45 +238,6 @@ class Till(QWidget):
         if not self.customer.model.rowCount():
             seed_customers(self.store)
             self.reload_customers()
-
-    @cashier_action
-    def add_to_cart(self) -> None:
-        product = self.catalogue.selected_product()
-        if product is None:
-            self.show_error("Select a product in the catalogue first.")
-            return
-        if self.cart_id is None:
-            self.cart_id = self.store.create_cart().id
-        cart = self.store.add_to_cart(self.cart_id, product.id, self.catalogue.quantity.value())
-        self.refresh_cart(cart)
-        self.catalogue.quantity.setValue(1)
-        self.show_info(f"Added {product.name}.")
-
-    @cashier_action
-    def remove_from_cart(self) -> None:
-        item = self.cart.selected_item()
-        if item is None or self.cart_id is None:
-            self.show_error("Select a cart line to remove.")
-            return
-        self.refresh_cart(self.store.remove_from_cart(self.cart_id, item.product_id))
-
-    @cashier_action
-    def checkout(self) -> None:
-        user_id = self.current_user_id()
-        if user_id is None:
-            self.show_error("Pick a customer before checking out.")
-            return
-        if self.cart_id is None or not self.cart.model.rowCount():
-            self.show_error("The cart is empty: add a product first.")
-            return
-        order = self.store.place_order(self.cart_id, user_id)
-        self.cart_id = None
-        self.refresh_cart(None)
-        self.reload_orders()
-        self.reload_products()
-        self.show_info(
-            f"Order #{order.id} placed for {order.customer.user.username}: {money(order.total)}."
-        )
 
     @cashier_action
     def cancel_order(self) -> None:
@@ -325,13 +274,3 @@ class Till(QWidget):
         box.exec()
         box.deleteLater()
         return box.clickedButton() is cancel
-
-    # --------------------------------------------------------------- messages
-
-    def show_error(self, text: str) -> None:
-        self.cart.show_message(text, error=True)
-        self._status(text, 8000)
-
-    def show_info(self, text: str) -> None:
-        self.cart.show_message(text, error=False)
-        self._status(text, 5000)

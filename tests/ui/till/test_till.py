@@ -66,14 +66,14 @@ def test_checkout_updates_history_inventory_email_and_chart(qtbot: Any, window: 
 def test_a_bad_registration_shows_a_message_and_writes_nothing(qtbot: Any, window: Any) -> None:
     before = row_counts(window)
     register(qtbot, window, "ada", "not-an-email", PASSWORD)
-    error = find(window, QLabel, "registerEmailError")
-    assert error.isVisible() and "valid email" in error.text()
+    message = find(window, QLabel, "customerMessage")
+    assert message.isVisible() and "valid email" in message.text()
     assert row_counts(window) == before
     # The form keeps what was typed: nothing lost.
     assert find(window, QLineEdit, "registerUsername").text() == "ada"
 
     register(qtbot, window, "ada", "ada@example.com", "123")
-    assert "too short" in find(window, QLabel, "registerPasswordError").text()
+    assert "too short" in find(window, QLabel, "customerMessage").text()
     assert row_counts(window) == before
 
 
@@ -95,9 +95,10 @@ def test_an_out_of_stock_checkout_is_a_message_and_the_cart_is_kept(
 
 def test_checkout_without_a_customer_or_items_explains_itself(qtbot: Any, window: Any) -> None:
     click(qtbot, window, "addToCartButton")
-    assert "Select a product" in find(window, QLabel, "cashierMessage").text()
+    assert "Select a product" in find(window, QLabel, "catalogueMessage").text()
     window.checkout()
     assert "customer" in find(window, QLabel, "cashierMessage").text().lower()
+    assert find(window, QLabel, "catalogueMessage").text() == ""  # one message at a time
 
 
 def test_cancelling_an_order_returns_stock_everywhere(qtbot: Any, window: Any) -> None:
