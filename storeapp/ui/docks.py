@@ -99,6 +99,28 @@ def tabify_areas(
     return firsts
 
 
+def stack_below(
+    window: QMainWindow, docks: Sequence[tuple[QDockWidget, DockPlacement]]
+) -> list[QDockWidget]:
+    """Every panel in one group of tabs under the till, in the order the
+    areas and slots declare; returns the first (the one in front)."""
+    areas = list(AREAS)
+    ordered = [
+        dock
+        for dock, _placement in sorted(docks, key=lambda dp: (areas.index(dp[1].area), dp[1].slot))
+    ]
+    if not ordered:
+        return []
+    for dock in ordered:
+        window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+    for other in ordered[1:]:
+        window.tabifyDockWidget(ordered[0], other)
+    ordered[0].raise_()
+    for corner in (Qt.Corner.BottomLeftCorner, Qt.Corner.BottomRightCorner):
+        window.setCorner(corner, Qt.DockWidgetArea.BottomDockWidgetArea)
+    return [ordered[0]]
+
+
 SIDE_CORNERS = {
     "left": (Qt.Corner.TopLeftCorner, Qt.Corner.BottomLeftCorner),
     "right": (Qt.Corner.TopRightCorner, Qt.Corner.BottomRightCorner),
@@ -158,6 +180,16 @@ def fit_to_screen(
     layout = window.layout()
     if layout is not None:
         layout.activate()  # the minimum of the new arrangement
+    if compact and window.minimumSizeHint().width() > room.width():
+        # Narrower still (a till on half a screen, `make tills`): no side
+        # column at all; every panel is a tab under the till.
+        firsts = stack_below(window, docks)
+        central = window.centralWidget()
+        till = central.layout() if central is not None else None
+        if till is not None:  # and the till's own margins narrow (14 px)
+            till.setContentsMargins(2, 2, 2, 2)
+        if layout is not None:
+            layout.activate()
     if compact:
         size = room  # a small screen: all of it for the till
     else:
@@ -165,9 +197,11 @@ def fit_to_screen(
     window.resize(size.expandedTo(window.minimumSizeHint()).boundedTo(room))
     central = window.centralWidget()
     least = central.minimumSizeHint() if central is not None else QSize(0, 0)
+    areas = {value: key for key, value in AREAS.items()}
     for dock in firsts:  # as deep as declared, leaving the till what it asks for
-        area = next(p.area for d, p in docks if d is dock)
-        declared = next(p.size for d, p in docks if d is dock)
+        area = areas.get(window.dockWidgetArea(dock), "bottom")
+        placement = next(p for d, p in docks if d is dock)
+        declared = placement.size if placement.area == area else None
         if along(area) == Qt.Orientation.Vertical:  # a side: its width
             spare, own = window.width() - least.width() - 12, dock.minimumSizeHint().width()
         else:

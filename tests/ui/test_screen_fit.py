@@ -110,3 +110,24 @@ def test_on_a_small_screen_a_panel_switched_on_later_joins_its_areas_tabs(fitted
     tabs = window.tabifiedDockWidgets(window.docks["email_log"])
     assert [d.objectName() for d in tabs] == ["signalInspectorDock"]
     assert_fits(window, LAPTOP, ("inventoryDock", "signalInspectorDock"))
+
+
+HALF_DESKTOP = QRect(960, 0, 960, 1080)  # `make tills`: a till on each half
+
+
+def test_on_half_a_1920x1080_screen_every_panel_is_a_tab_under_the_till(fitted: Any) -> None:
+    window = fitted(HALF_DESKTOP)
+    assert window.compact
+    # Two tills side by side: each within its half (their frames may touch).
+    for size in (window.minimumSizeHint(), window.size()):
+        assert size.width() <= HALF_DESKTOP.width()
+    parts = on_screen(window)
+    assert set(parts) == {"till", "inventoryDock"}
+    assert not parts["till"].intersects(parts["inventoryDock"])
+    tabs = window.tabifiedDockWidgets(window.docks["inventory"])
+    assert {d.objectName() for d in tabs} == {
+        "analyticsDock",
+        "emailLogDock",
+        "signalInspectorDock",
+        "lessonsDock",
+    }
