@@ -8,16 +8,16 @@ class declares (:mod:`storeapp.ui.docks`): the frame knows no plugin by name.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from PySide6.QtCore import QRect, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QInputDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QPushButton,
 )
@@ -32,14 +32,23 @@ from storeapp.ui.docks import arrange_docks, fit_to_screen, place_dock
 from storeapp.ui.lessons.live import LiveLessons
 from storeapp.ui.lessons.panel import LessonsPanel
 from storeapp.ui.link import LinkLabel
+from storeapp.ui.menus import build_menus
 from storeapp.ui.plugins_dialog import PluginsDialog
-from storeapp.ui.products import ProductsDialog, reset_demo_catalogue
+from storeapp.ui.products import ProductsDialog
 from storeapp.ui.simulator import Simulation, SimulationResult
 from storeapp.ui.simulator import summary as simulation_summary
 from storeapp.ui.till.till import Till
 
 
 class MainWindow(QMainWindow):
+    #: The menus (:func:`storeapp.ui.menus.build_menus` makes them).
+    store_menu: QMenu
+    till_menu: QMenu
+    demo_menu: QMenu
+    plugins_menu: QMenu
+    view_menu: QMenu
+    help_menu: QMenu
+
     def __init__(
         self,
         store: Store,
@@ -83,7 +92,7 @@ class MainWindow(QMainWindow):
         self.current_user_id, self.reload_customers = till.current_user_id, till.reload_customers
         self.add_to_cart, self.checkout = till.add_to_cart, till.checkout
 
-        self._build_menus()
+        build_menus(self)
         self.statusBar().setObjectName("statusBar")
         self.reenable_button = QPushButton("", self)
         self.reenable_button.setObjectName("reenablePluginButton")
@@ -112,72 +121,6 @@ class MainWindow(QMainWindow):
             self.open_lessons()
             settings.setValue(LESSONS_SHOWN, True)
 
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
-
-        self.store_menu = bar.addMenu("&Store")
-        self.store_menu.setObjectName("storeMenu")
-        products_action = QAction("&Products and stock…", self)
-        products_action.setObjectName("productsAction")
-        products_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
-        products_action.setToolTip("Add and edit products, restock them (Ctrl+Shift+P)")
-        products_action.triggered.connect(self.open_products)
-        self.store_menu.addAction(products_action)
-
-        self.till_menu = bar.addMenu("&Till")  # the cashier's shortcuts, listed
-        self.till_menu.setObjectName("tillMenu")
-        self.till_menu.addActions(self.till.actions_for_menu)
-
-        self.demo_menu = bar.addMenu("&Demo")
-        self.demo_menu.setObjectName("demoMenu")
-        demo_action = QAction("Register demo customers", self)
-        demo_action.setObjectName("demoCustomersAction")
-        demo_action.triggered.connect(self.till.register_demo_customers)
-        self.demo_menu.addAction(demo_action)
-        simulate_action = QAction("Simulate rush hour…", self)
-        simulate_action.setObjectName("simulateAction")
-        simulate_action.triggered.connect(self.ask_simulation)
-        self.demo_menu.addAction(simulate_action)
-        reset_action = QAction("Reset demo data…", self)
-        reset_action.setObjectName("resetDemoAction")
-        reset_action.triggered.connect(lambda: reset_demo_catalogue(self, self.store, self.till))
-        self.demo_menu.addAction(reset_action)
-
-        self.plugins_menu = bar.addMenu("&Plugins")
-        self.plugins_menu.setObjectName("pluginsMenu")
-        for record in self.manager.records():
-            action = QAction(record.title, self)
-            action.setObjectName(f"pluginAction_{record.name}")
-            action.setCheckable(True)
-            action.toggled.connect(functools.partial(self._on_plugin_action, record.name))
-            self.plugins_menu.addAction(action)
-            self.plugin_actions[record.name] = action
-        self.plugins_menu.addSeparator()
-        manage = QAction("Manage plugins…", self)
-        manage.setObjectName("managePluginsAction")
-        manage.triggered.connect(self.open_plugins_dialog)
-        self.plugins_menu.addAction(manage)
-
-        self.view_menu = bar.addMenu("&View")
-        self.view_menu.setObjectName("viewMenu")
-
-        self.help_menu = bar.addMenu("&Help")
-        self.help_menu.setObjectName("helpMenu")
-        lessons = QAction("&Lessons: signals by doing", self)
-        lessons.setObjectName("lessonsAction")
-        lessons.setShortcut(QKeySequence(Qt.Key.Key_F1))
-        lessons.triggered.connect(self.open_lessons)
-        self.help_menu.addAction(lessons)
-        about = QAction("&About storeapp", self)
-        about.setObjectName("aboutAction")
-        about.triggered.connect(self.show_about)
-        self.help_menu.addAction(about)
-
     def fit_to_screen(self, available: QRect | None = None) -> None:
         """Open within the screen's ``available`` geometry (default: its own
         screen's); on a small one as :func:`storeapp.ui.docks.fit_to_screen` says."""
@@ -196,7 +139,8 @@ class MainWindow(QMainWindow):
     def _on_plugin_state_changed(self, sender: Any, record: PluginRecord, **kwargs: Any) -> None:
         self.bridge.call_in_gui(lambda: self._sync_plugin(record))
 
-    def _on_plugin_action(self, name: str, checked: bool) -> None:
+    def on_plugin_action(self, name: str, checked: bool) -> None:
+        """A plugin's check box in the Plugins menu was toggled."""
         record = self.manager.record(name)
         if checked == record.enabled or record.required or record.state == PluginState.FAILED:
             return
