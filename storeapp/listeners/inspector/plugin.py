@@ -39,6 +39,7 @@ from storeapp.listeners.api import (
     plugin_state_changed,
 )
 from storeapp.listeners.inspector.catchup import CatchUp
+from storeapp.listeners.inspector.export import write_jsonl
 from storeapp.listeners.inspector.panel import InspectorPanel
 from storeapp.listeners.inspector.recorder import (
     DEFAULT_MAX_SENDS,
@@ -48,7 +49,6 @@ from storeapp.listeners.inspector.recorder import (
     SendBuffer,
     count_setting,
     send_filter,
-    write_jsonl,
 )
 from storeapp.listeners.inspector.timeline import TimelineModel
 from storeapp.listeners.inspector.wiring import Wiring, WiringModel, current_wiring, wiring_key

@@ -1,5 +1,5 @@
 """What the inspector records: the sends, kept in a bounded ring, and how
-one reads as text or JSON. No Qt here, so it is tested without a
+one reads as text (as JSON: :mod:`.export`). No Qt here, so it is tested without a
 QApplication and a headless host never loads Qt for it.
 
 While the inspector is enabled, every send hands its observer a
@@ -15,16 +15,12 @@ timeline rewrites only the rows that changed.
 from __future__ import annotations
 
 import itertools
-import json
-import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 from storeapp.domain.dispatch import ReceiverStatus, SendRecord
@@ -43,11 +39,9 @@ __all__ = [
     "format_ms",
     "format_time",
     "outcome",
-    "record_to_dict",
     "send_filter",
     "summarise",
     "total_duration",
-    "write_jsonl",
 ]
 
 DEFAULT_MAX_SENDS = 10_000
@@ -328,68 +322,7 @@ def outcome(record: SendRecord) -> str:
     return summarise(record)[1]
 
 
-def record_to_dict(
-    record: SendRecord, plugin_of: Callable[[str], str] | None = None
-) -> dict[str, Any]:
-    """A send as plain JSON-ready data (what Export writes, one per line)."""
-    duration = total_duration(record)
-    return {
-        "seq": record.seq,
-        "time": record.time,
-        "time_iso": datetime.fromtimestamp(record.time)
-        .astimezone()
-        .isoformat(timespec="milliseconds"),
-        "signal": record.signal,
-        "sender": record.sender,
-        "kwargs": record.kwargs,
-        "robust": record.robust,
-        "thread": record.thread,
-        "origin": record.origin,
-        "via": record.via,
-        "parent": record.parent,
-        "depth": record.depth,
-        "within": record.within,
-        "muted": record.muted,
-        "outcome": outcome(record),
-        "failed": record.failed,
-        "duration_ms": None if duration is None else round(duration * 1000, 6),
-        "calls": [
-            {
-                "receiver": call.receiver,
-                "module": call.module,
-                "plugin": plugin_of(call.module) if plugin_of is not None else None,
-                "status": call.label,
-                "on_commit": call.on_commit,
-                "duration_ms": None if call.duration is None else round(call.duration * 1000, 6),
-                "result": call.result,
-                "error": call.error,
-                "traceback": call.traceback,
-            }
-            for call in list(record.calls)
-        ],
-    }
-
-
-# -- export and filters --------------------------------------------------------------
-
-
-def write_jsonl(
-    records: Iterable[SendRecord], path: str | Path, plugin_of: Callable[[str], str] | None = None
-) -> int:
-    """Write ``records`` as one JSON object per line (:func:`record_to_dict`,
-    what Export saves); returns how many."""
-    count = 0
-    # 0600 whatever the umask (an export may show customers' names and emails).
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)  # a file that was there keeps no wider mode
-    with open(fd, "w", encoding="utf-8", newline="\n") as out:
-        for record in records:
-            out.write(
-                json.dumps(record_to_dict(record, plugin_of), ensure_ascii=False, default=str)
-            )
-            out.write("\n")
-            count += 1
-    return count
+# -- filters ----------------------------------------------------------------------------
 
 
 def send_filter(

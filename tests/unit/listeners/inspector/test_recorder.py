@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from storeapp.domain.dispatch import ReceiverCall, ReceiverStatus, SendRecord
+from storeapp.listeners.inspector.export import record_to_dict
 from storeapp.listeners.inspector.recorder import (
     DEFAULT_MAX_SENDS,
     MAX_SENDS_LIMIT,
@@ -23,7 +24,6 @@ from storeapp.listeners.inspector.recorder import (
     count_setting,
     format_time,
     outcome,
-    record_to_dict,
     send_filter,
     summarise,
     total_duration,
