@@ -94,8 +94,17 @@ def open_tills(url: str, count: int, simulate: int = 0) -> int:
     return max(codes)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    # Ctrl+C, a closed terminal or a kill: close the tills, then stop the
+    # server (a background job starts with SIGINT ignored; SIGTERM would
+    # otherwise end this process without its clean-up, the server left running).
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
     if args.db:
         try:
             prepare(args.db)
