@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import itertools
+import signal as unix_signals
 import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -87,6 +88,10 @@ def table_rows(store: Store) -> Callable[[], dict[str, list[tuple[Any, ...]]]]:
 # --------------------------------------------------------------------------
 
 
+def _interrupted(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[ThrowAwayPostgres]:
     """The session's PostgreSQL server, with the schema in a template database.
@@ -97,6 +102,9 @@ def postgres() -> Iterator[ThrowAwayPostgres]:
         server = ThrowAwayPostgres.start()
     except PostgresUnavailable as exc:
         pytest.fail(f"PostgreSQL tests cannot run: {exc}", pytrace=False)
+    # A run ended with SIGTERM (a CI time limit, a kill) stops as Ctrl+C does,
+    # through the teardown below, instead of leaving the server running.
+    previous = unix_signals.signal(unix_signals.SIGTERM, _interrupted)
     try:
         with server.admin() as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {SCHEMA_TEMPLATE} WITH (FORCE)")
@@ -104,6 +112,7 @@ def postgres() -> Iterator[ThrowAwayPostgres]:
         Store.open(server.url(SCHEMA_TEMPLATE)).close()
         yield server
     finally:
+        unix_signals.signal(unix_signals.SIGTERM, previous)
         server.stop()
 
 
