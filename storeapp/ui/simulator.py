@@ -139,6 +139,7 @@ def _copy(result: SimulationResult) -> SimulationResult:
 
 
 def summary(result: SimulationResult) -> str:
+    """Two lines at most under the cart (the tooltip has it whole)."""
     text = (
         f"Rush hour {'cancelled' if result.cancelled else 'done'}: "
         f"{result.placed:,} orders placed, "
@@ -147,9 +148,7 @@ def summary(result: SimulationResult) -> str:
     if result.rejected:
         text += f", {result.rejected:,} rejected"
     if result.deliveries:
-        text += (
-            f", {result.deliveries:,} supplier deliveries ({result.delivered:,} units restocked)"
-        )
+        text += f", {result.delivered:,} units restocked"
     if result.elapsed:
         text += f" in {result.elapsed:.1f} s ({result.rate:,.0f}/s)"
     return text + "."
