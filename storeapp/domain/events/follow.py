@@ -183,6 +183,7 @@ class Follower:
         self.is_postgres = engine.dialect.name == "postgresql"
         self._write = engine.execution_options(**{WRITE_OPTION: True})
         self._cursor: int | None = None
+        self._saved: int | None = None  # the cursor as the database has it
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.status = FollowStatus(FollowState.CONNECTING)
@@ -207,12 +208,13 @@ class Follower:
         self._set(FollowState.STOPPED)
 
     def _store_cursor(self) -> None:
-        """Store the in-memory cursor (it may be ahead, past this till's own events)."""
-        if self._cursor is None:
+        """Store the in-memory cursor if it is ahead (past this till's own events)."""
+        if self._cursor is None or self._cursor == self._saved:
             return
         try:
             with self._write.begin() as conn:
                 _save_cursor(conn, self.terminal, self._cursor)
+            self._saved = self._cursor
         except Exception:  # best effort: a cursor that lags re-reads events it skips
             logger.debug("cursor not stored at stop", exc_info=True)
 
@@ -234,7 +236,7 @@ class Follower:
                         _save_cursor(conn, self.terminal, cursor)
                 except IntegrityError:  # another process of this till just did
                     cursor = stored_cursor(conn, self.terminal) or 0
-        self._cursor = cursor
+        self._cursor = self._saved = cursor
         return cursor
 
     def catch_up(self, held: Connection | None = None) -> int:
@@ -250,12 +252,14 @@ class Follower:
                     rows = read_after(conn, cursor, self.batch)
                     if rows:
                         cursor = self._hand_over(rows, conn)
+                self._saved = cursor  # committed
             else:  # SQLite: read without the write lock, take it only to hand over
                 with self.engine.connect() as conn:
                     rows = read_after(conn, cursor, self.batch)
                 if any(row.terminal != self.terminal for row in rows):
                     with self._write.begin() as conn:
                         cursor = self._hand_over(rows, conn)
+                    self._saved = cursor  # committed
                 elif rows:  # only this till's own: nothing to deliver, no write lock taken
                     cursor = int(rows[-1].id)  # stored with the next delivery, or at stop()
             if not rows:

@@ -16,7 +16,7 @@ from storeapp.domain import Store
 from storeapp.domain.demo import seed_catalogue
 from storeapp.domain.events import follow as follow_module
 from storeapp.domain.events import log
-from storeapp.domain.events.follow import Follower, FollowState, FollowStatus
+from storeapp.domain.events.follow import Follower, FollowState, FollowStatus, stored_cursor
 from storeapp.domain.events.remote import RemoteOrder, send_remote
 from storeapp.domain.models import Order
 from storeapp.domain.signals import order_created, post_save
@@ -351,3 +351,18 @@ def test_a_cursor_that_failed_to_commit_redelivers_only_to_a_transactional_recei
     # In memory the panels had them; a transactional receiver was rolled back.
     assert len(seen.rows) == (4 if transactional else 2)
     assert follower.cursor == log_ids(one)[-1]
+
+
+def test_a_till_that_only_saw_its_own_events_stores_its_cursor_when_it_stops(tills) -> None:
+    one, two = tills
+    seen = Seen()
+    follower = Follower(two.engine, "till-2", seen)
+    follower.load_cursor()
+    sell(two, "bob")  # its own: nothing to deliver
+    follower.catch_up()  # on SQLite this takes no write lock: the cursor moves in memory
+
+    follower.stop()
+
+    with two.engine.connect() as conn:
+        assert stored_cursor(conn, "till-2") == log_ids(two)[-1]
+    assert seen.rows == []
