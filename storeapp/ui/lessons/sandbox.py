@@ -17,9 +17,7 @@ Run one by hand: ``python -m storeapp.ui.lessons.sandbox without_ready --data-di
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import email
-import inspect
 import json
 import os
 import subprocess
@@ -40,6 +38,7 @@ from storeapp.domain.models import Order, User
 from storeapp.domain.signals import order_created, post_save
 from storeapp.listeners.api import HeadlessHost
 from storeapp.listeners.manager import PluginManager
+from storeapp.ui.lessons.wire import record_to_json
 
 #: Exit status of the till that "loses power" in lesson 9.
 POWER_CUT = 137
@@ -109,42 +108,6 @@ class Sandbox:
         if self.manager is not None:
             self.manager.shutdown_all()
         self.store.close()
-
-
-#: What a :class:`SendRecord` says, as the sandbox sends it to the panel.
-RECORD_FIELDS = (
-    "seq",
-    "time",
-    "signal",
-    "sender",
-    "kwargs",
-    "robust",
-    "thread",
-    "muted",
-    "origin",
-    "via",
-    "parent",
-    "depth",
-    "within",
-)
-
-
-def record_to_json(record: dispatch.SendRecord) -> dict[str, Any]:
-    """A send as its ``{"send": ...}`` line carries it (plain JSON values)."""
-    data = {name: getattr(record, name) for name in RECORD_FIELDS if hasattr(record, name)}
-    data["calls"] = [dataclasses.asdict(call) for call in record.calls]
-    return data
-
-
-def record_from_json(data: dict[str, Any]) -> dispatch.SendRecord:
-    """A :class:`SendRecord` again, from its ``{"send": ...}`` line."""
-    accepted = inspect.signature(dispatch.SendRecord).parameters
-    calls = [
-        dispatch.ReceiverCall(**{**call, "status": dispatch.ReceiverStatus(call["status"])})
-        for call in data.get("calls", ())
-    ]
-    fields = {k: v for k, v in data.items() if k in accepted and k != "calls"}
-    return dispatch.SendRecord(**fields, calls=calls)
 
 
 # -- the scenarios ---------------------------------------------------------------------

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QWidget
 from storeapp.domain.dispatch import SendRecord
 from storeapp.ui.lessons import sandbox
 from storeapp.ui.lessons.checks import Evidence
+from storeapp.ui.lessons.wire import record_from_json
 
 
 class SandboxRun:
@@ -51,7 +52,7 @@ class SandboxRun:
             except ValueError:
                 continue
             if "send" in message:
-                record = sandbox.record_from_json(message["send"])
+                record = record_from_json(message["send"])
                 self._sends[(message.get("till"), record.seq)] = record
                 self.evidence.sends = list(self._sends.values())
             if "fact" in message:

@@ -7,7 +7,7 @@ import json
 
 from storeapp.domain import signals
 from storeapp.domain.dispatch import ReceiverCall, ReceiverStatus, SendRecord
-from storeapp.ui.lessons import sandbox, source
+from storeapp.ui.lessons import sandbox, source, wire
 from storeapp.ui.lessons.catalogue import LESSONS
 from storeapp.ui.lessons.checks import Evidence
 
@@ -52,9 +52,9 @@ def test_a_sandbox_send_survives_its_trip_through_json():
         ReceiverCall("f", "m", ReceiverStatus.DEFERRED, on_commit=True),
     )
 
-    back = sandbox.record_from_json(json.loads(json.dumps(sandbox.record_to_json(sent))))
+    back = wire.record_from_json(json.loads(json.dumps(wire.record_to_json(sent))))
 
-    assert sandbox.record_to_json(back) == sandbox.record_to_json(sent)
+    assert wire.record_to_json(back) == wire.record_to_json(sent)
     assert back.calls[0].status is ReceiverStatus.DEFERRED
 
 
