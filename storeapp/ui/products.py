@@ -41,6 +41,7 @@ from storeapp.domain import DomainError, Store, ValidationError
 from storeapp.domain.demo import CATALOGUE, reset_catalogue
 from storeapp.domain.store.validation import MAX_INVENTORY
 from storeapp.listeners.api import palette
+from storeapp.ui.confirm import confirm
 from storeapp.ui.models import SORT_ROLE, ProductTableModel, money
 
 ERROR_STYLE = f"color: {palette.ERROR_TEXT};"
@@ -314,22 +315,16 @@ class ProductsDialog(QDialog):
 def reset_demo_catalogue(parent: QWidget, store: Store, till: Any) -> bool:
     """Demo > Reset demo data: ask, then put the demo catalogue back as it
     first was and say so in ``till``'s message. Returns whether it was reset."""
-    box = QMessageBox(parent)
-    box.setObjectName("confirmResetDemo")
-    box.setIcon(QMessageBox.Icon.Question)
-    box.setWindowTitle("Reset demo data")
-    box.setText(f"Put the {len(CATALOGUE)} demo products back as they first were?")
-    box.setInformativeText(
+    if not confirm(
+        parent,
+        "confirmResetDemo",
+        "Reset demo data",
+        f"Put the {len(CATALOGUE)} demo products back as they first were?",
         "Their names, prices and stock are set again, and deleted ones are added back. "
-        "Orders, customers and products of your own are kept."
-    )
-    reset = box.addButton("&Reset the catalogue", QMessageBox.ButtonRole.DestructiveRole)
-    keep = box.addButton("&Keep it", QMessageBox.ButtonRole.RejectRole)
-    box.setDefaultButton(keep)
-    box.setEscapeButton(keep)
-    box.exec()
-    box.deleteLater()
-    if box.clickedButton() is not reset:
+        "Orders, customers and products of your own are kept.",
+        "&Reset the catalogue",
+        QMessageBox.Icon.Question,
+    ):
         return False
     try:
         changed = reset_catalogue(store)

@@ -13,7 +13,7 @@ import logging
 import threading
 from typing import Any
 
-from PySide6.QtWidgets import QGridLayout, QMessageBox, QTableView, QWidget
+from PySide6.QtWidgets import QGridLayout, QTableView, QWidget
 
 from storeapp.domain import Store
 from storeapp.domain.demo import seed_customers
@@ -26,6 +26,7 @@ from storeapp.domain.signals import (
     user_registered,
 )
 from storeapp.ui.bridge import GuiBridge
+from storeapp.ui.confirm import confirm
 from storeapp.ui.models import money
 from storeapp.ui.till.cashier import CashierActions, cashier_action
 from storeapp.ui.till.panes import CartPane, CataloguePane, CustomerPane, OrdersPane
@@ -258,19 +259,12 @@ class Till(CashierActions, QWidget):
     def confirm_cancel(self, order: Any) -> bool:
         """Ask before cancelling ``order``; keeping it is the default (Enter, Esc)."""
         items = sum(item.quantity for item in order.items)
-        box = QMessageBox(self)
-        box.setObjectName("confirmCancelOrder")
-        box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle("Cancel order")
-        box.setText(
+        return confirm(
+            self,
+            "confirmCancelOrder",
+            "Cancel order",
             f"Cancel order #{order.id} for {order.customer.user.username}: "
-            f"{items} item{'s' if items != 1 else ''}, {money(order.total)}?"
+            f"{items} item{'s' if items != 1 else ''}, {money(order.total)}?",
+            "Its items go back in stock. This cannot be undone.",
+            "&Cancel the order",
         )
-        box.setInformativeText("Its items go back in stock. This cannot be undone.")
-        cancel = box.addButton("&Cancel the order", QMessageBox.ButtonRole.DestructiveRole)
-        keep = box.addButton("&Keep it", QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(keep)
-        box.setEscapeButton(keep)
-        box.exec()
-        box.deleteLater()
-        return box.clickedButton() is cancel
