@@ -10,8 +10,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from platformdirs import user_data_path
-
 APP_NAME = "storeapp"
 
 
@@ -19,7 +17,12 @@ def data_dir(create: bool = True) -> Path:
     """The user's data directory (created unless ``create`` is false: a
     reader such as ``storeapp events``); STOREAPP_DATA_DIR overrides it."""
     override = os.environ.get("STOREAPP_DATA_DIR")
-    path = Path(override) if override else user_data_path(APP_NAME, appauthor=False)
+    if override:
+        path = Path(override)
+    else:
+        from platformdirs import user_data_path  # after the window's first paint
+
+        path = user_data_path(APP_NAME, appauthor=False)
     if create:
         private_dir(path)
     return path

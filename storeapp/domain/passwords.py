@@ -18,18 +18,31 @@ import hashlib
 import hmac
 import secrets
 import threading
+from functools import cache
+from typing import TYPE_CHECKING
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 __all__ = ["check_password", "dummy_hash", "make_password", "needs_rehash"]
 
 #: OWASP Password Storage Cheat Sheet: m=19 MiB, t=2, p=1.
 TIME_COST, MEMORY_KIB, PARALLELISM = 2, 19 * 1024, 1
 
-_hasher = PasswordHasher(
-    time_cost=TIME_COST, memory_cost=MEMORY_KIB, parallelism=PARALLELISM, hash_len=32, salt_len=16
-)
+
+@cache
+def _hasher() -> PasswordHasher:
+    """The hasher, argon2 imported on first use (not at the till's start-up)."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher(
+        time_cost=TIME_COST,
+        memory_cost=MEMORY_KIB,
+        parallelism=PARALLELISM,
+        hash_len=32,
+        salt_len=16,
+    )
+
 
 #: scrypt's maximum memory, for the old hashes (2**14 * 8 * 128 = 16 MiB).
 _SCRYPT_MAXMEM = 64 * 1024 * 1024
@@ -40,7 +53,7 @@ _SCRYPT_MAX_N = 2**17
 
 def make_password(password: str) -> str:
     """An argon2id hash of ``password``, with its parameters and a random salt."""
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def check_password(password: str, encoded: str) -> bool:
@@ -50,8 +63,10 @@ def check_password(password: str, encoded: str) -> bool:
         return False
     if encoded.startswith("scrypt$"):
         return _check_scrypt(password, encoded)
+    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
     try:
-        return _hasher.verify(encoded, password)
+        return _hasher().verify(encoded, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
     except (ValueError, TypeError, UnicodeEncodeError):
@@ -63,8 +78,10 @@ def needs_rehash(encoded: str) -> bool:
     parameters than :func:`make_password` uses today."""
     if not encoded.startswith("$argon2id$"):
         return True
+    from argon2.exceptions import InvalidHashError
+
     try:
-        return _hasher.check_needs_rehash(encoded)
+        return _hasher().check_needs_rehash(encoded)
     except (InvalidHashError, ValueError):
         return True
 
