@@ -6,9 +6,10 @@ Three child scripts (``bench/scripts``), each run with ``sys.executable``:
   on its first paint event;
 * ``startup_bare.py --imports``: the same after importing ``sqlalchemy.orm``
   and ``PySide6.QtCharts`` (what storeapp needs beyond a bare window);
-* ``startup_storeapp.py``: storeapp's ``build()`` (default plugins) on a
-  prepared SQLite file + ``show()``; prints ``built``, ``painted``, then
-  ``ready`` once painted with no coalesced panel refresh left to run.
+* ``startup_storeapp.py``: storeapp's ``start()`` as ``make run`` calls it
+  (default plugins) on a prepared SQLite file; prints ``painted`` (the
+  frame, painted before the rest is imported), ``built``, then ``ready``
+  once the filled window is painted with no coalesced panel refresh left.
 
 The parent times each line from just before ``Popen`` (so interpreter start
 is in every figure). One warm-up run of each is discarded (it creates the
@@ -17,8 +18,9 @@ warms the file cache; "cold" here means a new process, not an empty page
 cache). Each round runs the three in rotating order; the figures
 are medians of the per-round ratios:
 
-* first paint: storeapp ``painted`` / bare ``painted`` [<= 1.5x];
-* ready: storeapp ``ready`` / (bare + imports) ``painted`` [<= 1.1x].
+* first paint: storeapp ``painted`` / (bare + imports) ``painted`` [<= 1.1x];
+* ready: storeapp ``ready`` / (bare + imports) ``painted`` [<= 1.3x];
+* first paint / bare ``painted``, for information.
 """
 
 from __future__ import annotations
@@ -95,37 +97,22 @@ def run(args: argparse.Namespace) -> Report:
     ready = series("storeapp", "ready")
     built = series("storeapp", "built")
     complete = all(v == v for v in (*bare, *imports, *painted, *ready))
-    paint_ratio = median(p / b for p, b in zip(painted, bare))
+    paint_ratio = median(p / b for p, b in zip(painted, imports))
     ready_ratio = median(r / b for r, b in zip(ready, imports))
-    if complete:
-        report.row(
-            "startup: first paint, storeapp / bare window",
-            fmt_ratio(paint_ratio),
-            "<= 1.50x",
-            paint_ratio <= 1.5,
-        )
-        report.row(
-            "startup: ready, storeapp / (bare + imports)",
-            fmt_ratio(ready_ratio),
-            "<= 1.10x",
-            ready_ratio <= 1.1,
-        )
-    else:
-        report.row(
-            "startup: first paint, storeapp / bare window",
-            "a child printed nothing",
-            "<= 1.50x",
-            False,
-        )
-        report.row(
-            "startup: ready, storeapp / (bare + imports)",
-            "a child printed nothing",
-            "<= 1.10x",
-            False,
-        )
+    bare_ratio = median(p / b for p, b in zip(painted, bare))
+    rows = [
+        ("startup: first paint (the frame), storeapp / (bare + imports)", paint_ratio, 1.1),
+        ("startup: ready (every panel filled), storeapp / (bare + imports)", ready_ratio, 1.3),
+    ]
+    for label, ratio, target in rows:
+        if complete:
+            report.row(label, fmt_ratio(ratio), f"<= {target:.2f}x", ratio <= target)
+        else:
+            report.row(label, "a child printed nothing", f"<= {target:.2f}x", False)
+    report.row("startup: first paint, storeapp / bare window", fmt_ratio(bare_ratio))
     report.row(
-        "startup: medians (abs.): bare / bare+imports / storeapp built, painted, ready",
-        " / ".join(fmt_ms(median(s)) for s in (bare, imports, built, painted, ready)),
+        "startup: medians (abs.): bare / bare+imports / storeapp painted, built, ready",
+        " / ".join(fmt_ms(median(s)) for s in (bare, imports, painted, built, ready)),
     )
     report.notes.append(
         f"startup: {args.rounds} interleaved rounds of 3 fresh processes after one discarded "

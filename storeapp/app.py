@@ -10,22 +10,25 @@ import gc
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from storeapp import settings as app_settings
 from storeapp.display_check import display_problem
-from storeapp.domain import Store
-from storeapp.domain.demo import seed_catalogue, seed_customers
-from storeapp.domain.events.follow import Follower
-from storeapp.domain.events.remote import send_remote
-from storeapp.domain.events.worker import DurableWorker
 
 if TYPE_CHECKING:
+    from PySide6.QtCore import QRect
+
+    from storeapp.domain import Store
     from storeapp.ui.main_window import MainWindow
 
 logger = logging.getLogger("storeapp")
+
+#: The longest show_frame() waits for the window system to show the frame.
+FRAME_WAIT_MS = 300
+#: The longest the background workers wait for the filled window's first paint.
+PAINT_WAIT_MS = 1000
 
 
 def open_store(
@@ -34,11 +37,48 @@ def open_store(
     """Open the database (``--db``, ``STOREAPP_DB`` or the embedded default)
     as till ``terminal`` (``--terminal``; None: ``STOREAPP_TERMINAL``, else
     the host name) and seed the demo catalogue into an empty one."""
+    from storeapp.domain import Store
+    from storeapp.domain.demo import seed_catalogue
+
     if db_url is None and data_dir is not None and not os.environ.get("STOREAPP_DB"):
         db_url = f"sqlite:///{Path(data_dir) / 'storeapp.sqlite3'}"
     store = Store.open(app_settings.resolve_db_url(db_url), terminal=terminal)
     seed_catalogue(store)
     return store
+
+
+def show_frame(available: QRect | None = None) -> MainWindow:
+    """The window's frame, shown and painted: what a user sees while the
+    domain, the plugins and the panels load (:func:`build` fills it).
+
+    Only Qt is imported by then. The frame is fitted to ``available`` (the
+    screen's available geometry if None) and painted before this returns,
+    waiting at most ``FRAME_WAIT_MS`` for the window system to show it.
+    """
+    from PySide6.QtCore import QElapsedTimer, QEventLoop
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    from storeapp.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("storeapp")
+    window = MainWindow()
+    screen = QGuiApplication.primaryScreen()
+    room = available or (screen.availableGeometry() if screen is not None else None)
+    if room is not None:  # as fit_to_screen() sizes a window with no panels yet
+        window.resize(int(room.width() * 0.95), int(room.height() * 0.95))
+    if available is not None:
+        window.move(available.topLeft())
+    window.show()
+    clock = QElapsedTimer()
+    clock.start()
+    flags = QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents
+    handle = window.windowHandle()
+    while handle is not None and not handle.isExposed() and clock.elapsed() < FRAME_WAIT_MS:
+        app.processEvents(flags, 10)
+    window.repaint()  # now, not at the next turn of the event loop
+    return window
 
 
 def build(
@@ -48,12 +88,18 @@ def build(
     data_dir: str | Path | None = None,
     demo: bool = False,
     terminal: str | None = None,
+    window: MainWindow | None = None,
 ) -> MainWindow:
     """Build the main window: store, bridge, plugins (``None`` = the saved or
-    default set; a list = exactly those, plus the required core), panels."""
+    default set; a list = exactly those, plus the required core), panels.
+    ``window``: a frame :func:`show_frame` already painted, to fill."""
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
+    from storeapp.domain.demo import seed_customers
+    from storeapp.domain.events.follow import Follower
+    from storeapp.domain.events.remote import send_remote
+    from storeapp.domain.events.worker import DurableWorker
     from storeapp.listeners.manager import PluginManager
     from storeapp.ui.bridge import GuiBridge, QtPluginHost
     from storeapp.ui.main_window import MainWindow
@@ -66,11 +112,12 @@ def build(
     ini = app_settings.private_file(data / "settings.ini")  # QSettings keeps its mode
     settings = QSettings(str(ini), QSettings.Format.IniFormat)
     bridge = GuiBridge()
-    window_ref: list[MainWindow] = []
+    if window is None:
+        window = MainWindow()
+    frame = window
 
     def notify(message: str) -> None:
-        if window_ref:
-            window_ref[0].notify(message)
+        frame.notify(message)
 
     host = QtPluginHost(store, data, bridge, settings, notify=notify)
     manager = PluginManager(host)
@@ -95,23 +142,88 @@ def build(
         notices.append(f"Plugin {record.title} {record.error}")
     if demo:
         seed_customers(store)
-    window = MainWindow(store, manager, bridge, settings, notices=notices)
-    window.durable = DurableWorker(store.engine)  # delivers the log to durable receivers
-    window.durable.start()
+    window.fill(store, manager, bridge, settings, notices=notices)
+    durable = window.durable = DurableWorker(store.engine)  # the log to durable receivers
     # Other tills' sales reach this one's panels through the event log.
-    window.follower = Follower(
+    follower = window.follower = Follower(
         store.engine,
         store.terminal,
         send_remote,
-        on_state=lambda status: bridge.call_in_gui(lambda: window.link_label.show_status(status)),
+        on_state=lambda status: bridge.call_in_gui(lambda: frame.link_label.show_status(status)),
     )
-    window.follower.start()
+
+    def start_workers() -> None:
+        if not frame.is_closed():
+            durable.start()
+            follower.start()
+
+    after_first_paint(window, start_workers)
     bridge.setParent(window)
-    window_ref.append(window)
     if demo:
         window.reload_customers()
         if window.customer_model.rowCount():
             window.customer_picker.setCurrentIndex(0)
+    return window
+
+
+def after_first_paint(window: MainWindow, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once a shown ``window`` has painted, or at once if it
+    is not shown (a test's window).
+
+    The background workers wait for it: started while the window fills and
+    paints, their threads took turns at the GIL with the GUI thread and made
+    the start ~90 ms slower. A window the window system never shows gets
+    them after ``PAINT_WAIT_MS`` all the same.
+    """
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    if not window.isVisible():
+        callback()
+        return
+
+    class FirstPaint(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                run_once()
+            return False
+
+    watcher = FirstPaint(window)
+    done: list[bool] = []
+
+    def run_once() -> None:
+        if not done:
+            done.append(True)
+            window.removeEventFilter(watcher)
+            watcher.deleteLater()
+            QTimer.singleShot(0, callback)  # after the paint, not in its way
+
+    window.installEventFilter(watcher)
+    QTimer.singleShot(PAINT_WAIT_MS, window, run_once)
+
+
+def start(
+    db_url: str | None,
+    plugins: Sequence[str] | None = None,
+    demo: bool = False,
+    terminal: str | None = None,
+) -> MainWindow:
+    """The frame painted first, then filled and fitted to its place on the
+    screen (``STOREAPP_GEOMETRY``, else the screen): what :func:`run` shows.
+    Raises :class:`storeapp.domain.DomainError` (a bad ``--db`` or
+    ``--terminal``) with the frame closed."""
+    from PySide6.QtCore import QRect
+
+    place = geometry_from(os.environ.get("STOREAPP_GEOMETRY", ""))
+    available = QRect(*place) if place is not None else None
+    window = show_frame(available)  # `make tills` puts each till on its part of the screen
+    try:
+        build(db_url, plugins, demo=demo, terminal=terminal, window=window)
+    except BaseException:
+        window.close()
+        raise
+    window.fit_to_screen(available)  # its panels in tabs if the place is small
+    if available is not None:
+        window.move(available.topLeft())
     return window
 
 
@@ -130,24 +242,18 @@ def run(
     if problem:
         print(f"storeapp: {problem}", file=sys.stderr)
         return 2
-    from PySide6.QtCore import QRect
     from PySide6.QtWidgets import QApplication
-
-    from storeapp.domain import DomainError
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     try:
-        window = build(db_url, plugins, demo=demo, terminal=terminal)
-    except DomainError as exc:
+        window = start(db_url, plugins, demo=demo, terminal=terminal)
+    except Exception as exc:
+        from storeapp.domain import DomainError  # imported by start(), after the frame
+
+        if not isinstance(exc, DomainError):
+            raise
         print(f"storeapp: {exc}", file=sys.stderr)
         return 2
-    place = geometry_from(os.environ.get("STOREAPP_GEOMETRY", ""))
-    if place is not None:  # `make tills` puts each till on its part of the screen
-        window.fit_to_screen(QRect(*place))  # its panels in tabs if that part is small
-        window.move(place[0], place[1])
-    else:
-        window.fit_to_screen()  # never larger than the screen; its panels in tabs on a small one
-    window.show()
     close_on_signals(window)
     settle_after_startup()
     if simulate:

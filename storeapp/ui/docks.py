@@ -8,12 +8,14 @@ The window knows no plugin by name. Each plugin class declares a
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QMainWindow
 
-from storeapp.listeners.api import DockPlacement
+if TYPE_CHECKING:  # the frame paints before the plugin API is imported
+    from storeapp.listeners.api import DockPlacement
 
 AREAS = {
     "left": Qt.DockWidgetArea.LeftDockWidgetArea,

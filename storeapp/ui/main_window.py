@@ -4,14 +4,20 @@ the Plugins dialog, the rush-hour simulation, closing.
 The till (customer, catalogue, cart, orders) is its central widget
 (:mod:`storeapp.ui.till`). Plugin panels go in docks placed as each plugin
 class declares (:mod:`storeapp.ui.docks`): the frame knows no plugin by name.
+
+Start-up paints the frame first (:meth:`MainWindow.__init__` needs Qt only)
+and fills it when the domain and the plugins are loaded
+(:meth:`MainWindow.fill`): so this module imports nothing but Qt at its top,
+and what a window needs only later (dialogs, lessons, the simulation) is
+imported when first used. Not even Qt's ``Qt`` namespace is imported at
+the top: its first import makes a hundred Python enums (~18 ms).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QRect, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtCore import QRect, QSettings, QTimer
 from PySide6.QtWidgets import (
     QDockWidget,
     QInputDialog,
@@ -22,22 +28,24 @@ from PySide6.QtWidgets import (
     QPushButton,
 )
 
-from storeapp.domain import Store
-from storeapp.domain.events.follow import Follower
-from storeapp.domain.events.worker import DurableWorker
-from storeapp.listeners.api import DockPlacement, PluginRecord, PluginState, plugin_state_changed
-from storeapp.listeners.manager import PluginManager
-from storeapp.ui.bridge import GuiBridge
-from storeapp.ui.docks import arrange_docks, fit_to_screen, place_dock
-from storeapp.ui.lessons.live import LiveLessons
-from storeapp.ui.lessons.panel import LessonsPanel
-from storeapp.ui.link import LinkLabel
-from storeapp.ui.menus import build_menus
-from storeapp.ui.plugins_dialog import PluginsDialog
-from storeapp.ui.products import ProductsDialog
-from storeapp.ui.simulator import Simulation, SimulationResult
-from storeapp.ui.simulator import summary as simulation_summary
-from storeapp.ui.till.till import Till
+if TYPE_CHECKING:
+    from PySide6.QtGui import QAction, QCloseEvent
+
+    from storeapp.domain import Store
+    from storeapp.domain.events.follow import Follower
+    from storeapp.domain.events.worker import DurableWorker
+    from storeapp.listeners.api import DockPlacement, PluginRecord
+    from storeapp.listeners.manager import PluginManager
+    from storeapp.ui.bridge import GuiBridge
+    from storeapp.ui.lessons.panel import LessonsPanel
+    from storeapp.ui.link import LinkLabel
+    from storeapp.ui.plugins_dialog import PluginsDialog
+    from storeapp.ui.products import ProductsDialog
+    from storeapp.ui.simulator import Simulation, SimulationResult
+    from storeapp.ui.till.till import Till
+
+#: The frame's title until :meth:`MainWindow.fill` names the till.
+TITLE = "storeapp — point of sale"
 
 
 class MainWindow(QMainWindow):
@@ -48,20 +56,18 @@ class MainWindow(QMainWindow):
     plugins_menu: QMenu
     view_menu: QMenu
     help_menu: QMenu
+    #: Set by :meth:`fill`.
+    store: Store
+    manager: PluginManager
+    bridge: GuiBridge
+    settings: QSettings
+    till: Till
+    link_label: LinkLabel
 
-    def __init__(
-        self,
-        store: Store,
-        manager: PluginManager,
-        bridge: GuiBridge,
-        settings: QSettings,
-        notices: list[str] | None = None,
-    ) -> None:
+    def __init__(self) -> None:
+        """The frame alone: a title, a size and a word on what is loading.
+        It needs nothing but Qt, so it is painted before the rest is imported."""
         super().__init__()
-        self.store = store
-        self.manager = manager
-        self.bridge = bridge
-        self.settings = settings
         self.docks: dict[str, QDockWidget] = {}
         self.plugin_actions: dict[str, QAction] = {}
         self.plugins_dialog: PluginsDialog | None = None
@@ -74,12 +80,37 @@ class MainWindow(QMainWindow):
         self.follower: Follower | None = None
         self.simulation: Simulation | None = None
         self.last_simulation: SimulationResult | None = None
+        self.filled = False
         self._closed = False
         self.compact = False  # each dock area's panels in tabs: a small screen (fit_to_screen)
         self.setObjectName("mainWindow")
-        self.setWindowTitle(f"storeapp — point of sale — {store.terminal}")
+        self.setWindowTitle(TITLE)
         self.resize(1600, 900)  # until fit_to_screen() fits it to a screen
         self.setDockNestingEnabled(True)
+        self.statusBar().setObjectName("statusBar")
+        self.statusBar().showMessage("Opening the shop…")
+
+    def fill(
+        self,
+        store: Store,
+        manager: PluginManager,
+        bridge: GuiBridge,
+        settings: QSettings,
+        notices: list[str] | None = None,
+    ) -> None:
+        """Put the till, the menus and the plugins' panels in the frame."""
+        from storeapp.listeners.api import plugin_state_changed
+        from storeapp.ui.docks import arrange_docks
+        from storeapp.ui.link import LinkLabel
+        from storeapp.ui.menus import build_menus
+        from storeapp.ui.till.till import Till
+
+        self.store = store
+        self.manager = manager
+        self.bridge = bridge
+        self.settings = settings
+        self.setWindowTitle(f"{TITLE} — {store.terminal}")
+        self.statusBar().clearMessage()  # "Opening the shop…"
 
         self.till = till = Till(store, bridge, self)
         self.setCentralWidget(till)
@@ -93,7 +124,6 @@ class MainWindow(QMainWindow):
         self.add_to_cart, self.checkout = till.add_to_cart, till.checkout
 
         build_menus(self)
-        self.statusBar().setObjectName("statusBar")
         self.reenable_button = QPushButton("", self)
         self.reenable_button.setObjectName("reenablePluginButton")
         self.reenable_button.hide()
@@ -106,6 +136,7 @@ class MainWindow(QMainWindow):
         #: The link to the other tills (the event log's follower), always in view.
         self.link_label = LinkLabel(self)
         self.statusBar().addPermanentWidget(self.link_label)
+        self.filled = True
         for record in manager.records():
             self._sync_plugin(record)
         till.start()  # before the docks are arranged: the till's tables ask for their width
@@ -124,10 +155,18 @@ class MainWindow(QMainWindow):
     def fit_to_screen(self, available: QRect | None = None) -> None:
         """Open within the screen's ``available`` geometry (default: its own
         screen's); on a small one as :func:`storeapp.ui.docks.fit_to_screen` says."""
+        from storeapp.ui.docks import fit_to_screen
+
         placed = [(dock, _placement(self.manager.record(n))) for n, dock in self.docks.items()]
         if self.lessons_dock is not None:  # a tab beside the right side's panels
+            from storeapp.listeners.api import DockPlacement
+
             placed.append((self.lessons_dock, DockPlacement("right", slot=99)))
         self.compact = fit_to_screen(self, placed, available) or self.compact
+
+    def is_closed(self) -> bool:
+        """Whether the window was closed (its workers stopped, its plugins shut down)."""
+        return self._closed
 
     def notify(self, text: str) -> None:
         """A non-modal notice (plugins, the plugin manager)."""
@@ -141,12 +180,16 @@ class MainWindow(QMainWindow):
 
     def on_plugin_action(self, name: str, checked: bool) -> None:
         """A plugin's check box in the Plugins menu was toggled."""
+        from storeapp.listeners.api import PluginState
+
         record = self.manager.record(name)
         if checked == record.enabled or record.required or record.state == PluginState.FAILED:
             return
         self.set_plugin_enabled(name, checked)
 
     def set_plugin_enabled(self, name: str, enabled: bool) -> None:
+        from storeapp.listeners.api import PluginState
+
         try:
             record = self.manager.set_enabled(name, enabled)
         except ValueError as exc:
@@ -160,13 +203,17 @@ class MainWindow(QMainWindow):
             self.notify(f"Plugin {record.title} {'enabled' if record.enabled else 'disabled'}.")
 
     def _save_plugin_choice(self) -> None:
+        from storeapp.listeners.api import PluginState
+
         disabled = [r.name for r in self.manager.records() if r.state == PluginState.DISABLED]
         self.settings.setValue("plugins/disabled", ",".join(disabled))
         self.settings.sync()
 
     def _sync_plugin(self, record: PluginRecord) -> None:
         """Make the menu action, the dock and the dialog show ``record``."""
-        if self._closed:
+        from storeapp.listeners.api import PluginState
+
+        if self._closed or not self.filled:
             return
         if record.enabled:
             self._ensure_dock(record)  # may mark the plugin failed
@@ -197,6 +244,8 @@ class MainWindow(QMainWindow):
             self.plugins_dialog.model.refresh()
 
     def _ensure_dock(self, record: PluginRecord) -> None:
+        from storeapp.ui.docks import place_dock
+
         if record.name in self.docks or record.plugin is None or record.panel is not None:
             return
         try:
@@ -224,6 +273,8 @@ class MainWindow(QMainWindow):
 
     def open_plugins_dialog(self) -> PluginsDialog:
         if self.plugins_dialog is None:
+            from storeapp.ui.plugins_dialog import PluginsDialog
+
             self.plugins_dialog = PluginsDialog(self.manager, self.set_plugin_enabled, self)
         self.plugins_dialog.model.refresh()
         self.plugins_dialog.show()
@@ -235,6 +286,8 @@ class MainWindow(QMainWindow):
     def open_products(self) -> ProductsDialog:
         """Show the Products window (Store > Products and stock, Ctrl+Shift+P)."""
         if self.products_dialog is None:
+            from storeapp.ui.products import ProductsDialog
+
             self.products_dialog = ProductsDialog(
                 self.store, self.product_model, self.till.reload_products, self
             )
@@ -243,11 +296,20 @@ class MainWindow(QMainWindow):
         self.products_dialog.activateWindow()
         return self.products_dialog
 
+    def reset_demo_data(self) -> None:
+        """Demo > Reset demo data: the catalogue as seeded, after asking."""
+        from storeapp.ui.products import reset_demo_catalogue
+
+        reset_demo_catalogue(self, self.store, self.till)
+
     # ----------------------------------------------------------------- lessons
 
     def open_lessons(self) -> LessonsPanel:
         """Show the Lessons dock (Help > Lessons, F1; built on first use)."""
         if self.lessons_dock is None or self.lessons is None:
+            from storeapp.ui.lessons.live import LiveLessons
+            from storeapp.ui.lessons.panel import LessonsPanel
+
             live = LiveLessons(self.store, self.manager, self.till, self.set_plugin_enabled)
             self.lessons = LessonsPanel(
                 self.manager, live.run, lambda name: self.set_plugin_enabled(name, True), self
@@ -255,6 +317,8 @@ class MainWindow(QMainWindow):
             dock = QDockWidget("Lessons", self)
             dock.setObjectName("lessonsDock")
             dock.setWidget(self.lessons)
+            from PySide6.QtCore import Qt
+
             area = Qt.DockWidgetArea.RightDockWidgetArea
             beside = [d for d in self.docks.values() if self.dockWidgetArea(d) == area]
             beside = [d for d in beside if not d.isHidden()]
@@ -296,6 +360,8 @@ class MainWindow(QMainWindow):
     ) -> Simulation | None:
         """Place ``count`` random orders from a worker thread (``--simulate N``),
         a supplier restocking meanwhile unless ``supplier`` is false."""
+        from storeapp.ui.simulator import Simulation
+
         if self.simulation is not None and self.simulation.is_running():
             self.till.show_error("A simulation is already running.")
             return None
@@ -319,6 +385,8 @@ class MainWindow(QMainWindow):
         self.last_simulation = result
         if self._closed:
             return
+        from storeapp.ui.simulator import summary as simulation_summary
+
         text = simulation_summary(result)
         if result.errors:
             self.till.show_error(f"{text} {result.errors[0]}")
@@ -332,6 +400,10 @@ class MainWindow(QMainWindow):
         if self._closed:
             return
         self._closed = True
+        if not self.filled:  # closed while it was loading
+            return
+        from storeapp.listeners.api import plugin_state_changed
+
         if self.simulation is not None and self.simulation.is_running():
             self.simulation.cancel()
             self.simulation.join(timeout=10)
@@ -351,8 +423,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
         super().closeEvent(event)
-        # Let queued GUI calls drain before the store goes away.
-        QTimer.singleShot(0, self.store.close)
+        if self.filled:  # let queued GUI calls drain before the store goes away
+            QTimer.singleShot(0, self.store.close)
 
 
 #: Set once the Lessons dock has been shown (it opens by itself on first start).
@@ -360,4 +432,6 @@ LESSONS_SHOWN = "lessons/shown_once"
 
 
 def _placement(record: PluginRecord) -> DockPlacement:
+    from storeapp.listeners.api import DockPlacement
+
     return record.cls.dock if record.cls is not None else DockPlacement()

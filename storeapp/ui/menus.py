@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 
-from storeapp.ui.products import reset_demo_catalogue
-
 if TYPE_CHECKING:
     from storeapp.ui.main_window import MainWindow
 
@@ -50,7 +48,7 @@ def build_menus(window: MainWindow) -> None:
     window.demo_menu.addAction(simulate_action)
     reset_action = QAction("Reset demo data…", window)
     reset_action.setObjectName("resetDemoAction")
-    reset_action.triggered.connect(lambda: reset_demo_catalogue(window, window.store, window.till))
+    reset_action.triggered.connect(window.reset_demo_data)
     window.demo_menu.addAction(reset_action)
 
     window.plugins_menu = bar.addMenu("&Plugins")

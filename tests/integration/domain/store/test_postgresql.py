@@ -154,7 +154,10 @@ def test_both_entry_points_print_one_line_and_exit_2_for_a_bad_url(command):
         timeout=120,
     )
     assert result.returncode == 2
-    assert result.stderr.count("\n") == 1, result.stderr
+    # The window's frame is shown before the database is opened; Qt's
+    # offscreen platform (these tests' display) says a word when it is.
+    ours = [line for line in result.stderr.splitlines() if "propagateSizeHints" not in line]
+    assert len(ours) == 1, result.stderr
     assert "Not a database URL" in result.stderr and "port is not a number" in result.stderr
     assert "Traceback" not in result.stderr and "pw@" not in result.stderr
 
