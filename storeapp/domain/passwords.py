@@ -14,6 +14,7 @@ two passes, one lane (~38 ms a hash on the 2-core development machine).
 from __future__ import annotations
 
 import base64
+import ctypes
 import hashlib
 import hmac
 import secrets
@@ -30,11 +31,33 @@ __all__ = ["check_password", "dummy_hash", "make_password", "needs_rehash"]
 TIME_COST, MEMORY_KIB, PARALLELISM = 2, 19 * 1024, 1
 
 
+#: glibc's ``mallopt`` parameter, and the size from which a block is mapped
+#: on its own (and unmapped when freed) rather than taken from the heap.
+M_MMAP_THRESHOLD, MAPPED_FROM = -3, 4 * 1024 * 1024
+
+
+def _unmap_large_blocks() -> None:
+    """Give each hash's 19 MiB back to the system when it is freed.
+
+    glibc maps a large block on its own, but after freeing one it raises its
+    threshold to that block's size: from the second hash on, the 19 MiB came
+    from the heap and stayed there (measured: +19 MB of resident memory for
+    the life of a till after two log-ins). A fixed threshold stops that.
+    Nothing happens where the C library has no ``mallopt`` (not glibc).
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(M_MMAP_THRESHOLD, MAPPED_FROM)
+
+
 @cache
 def _hasher() -> PasswordHasher:
     """The hasher, argon2 imported on first use (not at the till's start-up)."""
     from argon2 import PasswordHasher
 
+    _unmap_large_blocks()
     return PasswordHasher(
         time_cost=TIME_COST,
         memory_cost=MEMORY_KIB,

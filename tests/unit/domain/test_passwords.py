@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import subprocess
+import sys
 
 import pytest
 from argon2 import PasswordHasher
@@ -103,3 +105,33 @@ def test_a_non_ascii_password_round_trips():
 
     assert check_password("pässwörd-ünïcode", encoded) is True
     assert check_password("passwort-unicode", encoded) is False
+
+
+RESIDENT_AFTER_HASHES = """
+import sys
+from storeapp.domain.passwords import check_password, make_password
+
+def resident_kib():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS"))
+
+before = resident_kib()
+encoded = make_password("first")
+make_password("second")
+check_password("second", encoded)
+print(resident_kib() - before)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc (glibc's heap)")
+def test_each_hashs_19_mib_goes_back_to_the_system_after_it():
+    # In a process of its own: the first hashes of its life.
+    result = subprocess.run(
+        [sys.executable, "-c", RESIDENT_AFTER_HASHES],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    grown_mib = int(result.stdout) / 1024
+    assert grown_mib < 8, f"resident memory grew {grown_mib:.1f} MiB over three hashes"
