@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 
 #: The frame's title until :meth:`MainWindow.fill` names the till.
 TITLE = "storeapp — point of sale"
+#: What the frame's status bar says until it is filled.
+LOADING = "Opening the shop…"
 
 
 class MainWindow(QMainWindow):
@@ -88,7 +90,7 @@ class MainWindow(QMainWindow):
         self.resize(1600, 900)  # until fit_to_screen() fits it to a screen
         self.setDockNestingEnabled(True)
         self.statusBar().setObjectName("statusBar")
-        self.statusBar().showMessage("Opening the shop…")
+        self.statusBar().showMessage(LOADING)
 
     def fill(
         self,
@@ -110,7 +112,8 @@ class MainWindow(QMainWindow):
         self.bridge = bridge
         self.settings = settings
         self.setWindowTitle(f"{TITLE} — {store.terminal}")
-        self.statusBar().clearMessage()  # "Opening the shop…"
+        if self.statusBar().currentMessage() == LOADING:  # not a plugin's notice
+            self.statusBar().clearMessage()
 
         self.till = till = Till(store, bridge, self)
         self.setCentralWidget(till)
