@@ -215,15 +215,24 @@ def start(
 
     place = geometry_from(os.environ.get("STOREAPP_GEOMETRY", ""))
     available = QRect(*place) if place is not None else None
-    window = show_frame(available)  # `make tills` puts each till on its part of the screen
+    # No cyclic collection while start-up allocates what lives as long as
+    # the app: each one walked every object made so far (run() collects
+    # once, then freezes them: settle_after_startup).
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        build(db_url, plugins, demo=demo, terminal=terminal, window=window)
-    except BaseException:
-        window.close()
-        raise
-    window.fit_to_screen(available)  # its panels in tabs if the place is small
-    if available is not None:
-        window.move(available.topLeft())
+        window = show_frame(available)  # `make tills` puts each till on its part of the screen
+        try:
+            build(db_url, plugins, demo=demo, terminal=terminal, window=window)
+        except BaseException:
+            window.close()
+            raise
+        window.fit_to_screen(available)  # its panels in tabs if the place is small
+        if available is not None:
+            window.move(available.topLeft())
+    finally:
+        if collecting:
+            gc.enable()
     return window
 
 
