@@ -1,5 +1,6 @@
-"""The frame of the point-of-sale window: menus, status bar, plugin docks,
-the Plugins dialog, the rush-hour simulation, closing.
+"""The frame of the point-of-sale window: menus, status bar, the rush-hour
+simulation, the Products and Lessons windows, closing. Its plugin docks and
+the Plugins dialog are its base class's (:mod:`storeapp.ui.plugin_docks`).
 
 The till (customer, catalogue, cart, orders) is its central widget
 (:mod:`storeapp.ui.till`). Plugin panels go in docks placed as each plugin
@@ -7,26 +8,27 @@ class declares (:mod:`storeapp.ui.docks`): the frame knows no plugin by name.
 
 Start-up paints the frame first (:meth:`MainWindow.__init__` needs Qt only)
 and fills it when the domain and the plugins are loaded
-(:meth:`MainWindow.fill`): so this module imports nothing but Qt at its top,
-and what a window needs only later (dialogs, lessons, the simulation) is
-imported when first used. Not even Qt's ``Qt`` namespace is imported at
-the top: its first import makes a hundred Python enums (~18 ms).
+(:meth:`MainWindow.fill`). So this module and its base import nothing but
+Qt at the top, and what a window needs only later (dialogs, lessons, the
+simulation) is imported when first used. Not even Qt's ``Qt`` namespace is
+imported at the top: its first import makes a hundred Python enums (~18 ms).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRect, QSettings, QTimer
 from PySide6.QtWidgets import (
     QDockWidget,
     QInputDialog,
     QLabel,
-    QMainWindow,
     QMenu,
     QMessageBox,
     QPushButton,
 )
+
+from storeapp.ui.plugin_docks import PluginWindow, dock_placement
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QAction, QCloseEvent
@@ -34,7 +36,6 @@ if TYPE_CHECKING:
     from storeapp.domain import Store
     from storeapp.domain.events.follow import Follower
     from storeapp.domain.events.worker import DurableWorker
-    from storeapp.listeners.api import DockPlacement, PluginRecord
     from storeapp.listeners.manager import PluginManager
     from storeapp.ui.bridge import GuiBridge
     from storeapp.ui.lessons.panel import LessonsPanel
@@ -50,7 +51,7 @@ TITLE = "storeapp — point of sale"
 LOADING = "Opening the shop…"
 
 
-class MainWindow(QMainWindow):
+class MainWindow(PluginWindow):
     #: The menus (:func:`storeapp.ui.menus.build_menus` makes them).
     store_menu: QMenu
     till_menu: QMenu
@@ -145,7 +146,7 @@ class MainWindow(QMainWindow):
         till.start()  # before the docks are arranged: the till's tables ask for their width
         arrange_docks(
             self,
-            [(dock, _placement(manager.record(name))) for name, dock in self.docks.items()],
+            [(dock, dock_placement(manager.record(name))) for name, dock in self.docks.items()],
             [r.cls.dock for r in manager.records() if r.cls is not None],
         )
         plugin_state_changed.connect(self._on_plugin_state_changed, dispatch_uid="ui.plugins")
@@ -160,7 +161,7 @@ class MainWindow(QMainWindow):
         screen's); on a small one as :func:`storeapp.ui.docks.fit_to_screen` says."""
         from storeapp.ui.docks import fit_to_screen
 
-        placed = [(dock, _placement(self.manager.record(n))) for n, dock in self.docks.items()]
+        placed = [(dock, dock_placement(self.manager.record(n))) for n, dock in self.docks.items()]
         if self.lessons_dock is not None:  # a tab beside the right side's panels
             from storeapp.listeners.api import DockPlacement
 
@@ -170,119 +171,6 @@ class MainWindow(QMainWindow):
     def is_closed(self) -> bool:
         """Whether the window was closed (its workers stopped, its plugins shut down)."""
         return self._closed
-
-    def notify(self, text: str) -> None:
-        """A non-modal notice (plugins, the plugin manager)."""
-        if not self._closed:
-            self.statusBar().showMessage(text, 10000)
-
-    # ---------------------------------------------------------------- plugins
-
-    def _on_plugin_state_changed(self, sender: Any, record: PluginRecord, **kwargs: Any) -> None:
-        self.bridge.call_in_gui(lambda: self._sync_plugin(record))
-
-    def on_plugin_action(self, name: str, checked: bool) -> None:
-        """A plugin's check box in the Plugins menu was toggled."""
-        from storeapp.listeners.api import PluginState
-
-        record = self.manager.record(name)
-        if checked == record.enabled or record.required or record.state == PluginState.FAILED:
-            return
-        self.set_plugin_enabled(name, checked)
-
-    def set_plugin_enabled(self, name: str, enabled: bool) -> None:
-        from storeapp.listeners.api import PluginState
-
-        try:
-            record = self.manager.set_enabled(name, enabled)
-        except ValueError as exc:
-            self.notify(str(exc))
-            record = self.manager.record(name)
-        self._save_plugin_choice()
-        self._sync_plugin(record)
-        if record.state == PluginState.FAILED:
-            self.notify(f"Plugin {record.title} {record.error}")
-        else:
-            self.notify(f"Plugin {record.title} {'enabled' if record.enabled else 'disabled'}.")
-
-    def _save_plugin_choice(self) -> None:
-        from storeapp.listeners.api import PluginState
-
-        disabled = [r.name for r in self.manager.records() if r.state == PluginState.DISABLED]
-        self.settings.setValue("plugins/disabled", ",".join(disabled))
-        self.settings.sync()
-
-    def _sync_plugin(self, record: PluginRecord) -> None:
-        """Make the menu action, the dock and the dialog show ``record``."""
-        from storeapp.listeners.api import PluginState
-
-        if self._closed or not self.filled:
-            return
-        if record.enabled:
-            self._ensure_dock(record)  # may mark the plugin failed
-        action = self.plugin_actions.get(record.name)
-        if action is not None:
-            action.blockSignals(True)
-            action.setChecked(record.enabled)
-            action.setEnabled(not record.required and record.state != PluginState.FAILED)
-            tip = record.description
-            if record.state == PluginState.FAILED:
-                action.setText(f"{record.title} (failed)")
-                tip = record.error or ""
-            elif record.required:
-                action.setText(f"{record.title} (required)")
-            action.setToolTip(tip)
-            action.blockSignals(False)
-        dock = self.docks.get(record.name)
-        if dock is not None:
-            dock.setVisible(record.enabled)
-        if record.extra.get("auto_disabled") and not record.enabled:
-            self.reenable_button.setText(f"Re-enable {record.title}")
-            self.reenable_button.setProperty("plugin", record.name)
-            self.reenable_button.setToolTip(record.error or "")
-            self.reenable_button.show()
-        elif self.reenable_button.property("plugin") == record.name and record.enabled:
-            self.reenable_button.hide()
-        if self.plugins_dialog is not None:
-            self.plugins_dialog.model.refresh()
-
-    def _ensure_dock(self, record: PluginRecord) -> None:
-        from storeapp.ui.docks import place_dock
-
-        if record.name in self.docks or record.plugin is None or record.panel is not None:
-            return
-        try:
-            panel = record.plugin.create_panel()
-        except Exception as exc:
-            self.manager.mark_failed(record.name, exc, "failed to create its panel")
-            self.notify(f"Plugin {record.title} failed to create its panel; it was disabled.")
-            return
-        if panel is None:
-            return
-        record.panel = panel
-        dock = QDockWidget(record.title, self)
-        name = record.cls.panel_object_name if record.cls is not None else None
-        dock.setObjectName(name or f"{record.name}Dock")
-        dock.setWidget(panel)
-        place_dock(self, dock, _placement(record), tabbed=self.compact)
-        self.docks[record.name] = dock
-        self.view_menu.addAction(dock.toggleViewAction())
-
-    def _reenable_auto_disabled(self) -> None:
-        name = self.reenable_button.property("plugin")
-        self.reenable_button.hide()
-        if name:
-            self.set_plugin_enabled(str(name), True)
-
-    def open_plugins_dialog(self) -> PluginsDialog:
-        if self.plugins_dialog is None:
-            from storeapp.ui.plugins_dialog import PluginsDialog
-
-            self.plugins_dialog = PluginsDialog(self.manager, self.set_plugin_enabled, self)
-        self.plugins_dialog.model.refresh()
-        self.plugins_dialog.show()
-        self.plugins_dialog.raise_()
-        return self.plugins_dialog
 
     # ---------------------------------------------------------------- products
 
@@ -432,9 +320,3 @@ class MainWindow(QMainWindow):
 
 #: Set once the Lessons dock has been shown (it opens by itself on first start).
 LESSONS_SHOWN = "lessons/shown_once"
-
-
-def _placement(record: PluginRecord) -> DockPlacement:
-    from storeapp.listeners.api import DockPlacement
-
-    return record.cls.dock if record.cls is not None else DockPlacement()
