@@ -3,13 +3,37 @@
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu, QWidget
 
 if TYPE_CHECKING:
     from storeapp.ui.main_window import MainWindow
+
+
+def add_action(
+    window: QWidget,
+    menu: QMenu,
+    text: str,
+    name: str,
+    slot: Callable[[], Any],
+    shortcut: QKeySequence | None = None,
+    tip: str = "",
+) -> QAction:
+    """An item of ``window``'s ``menu``, named ``name`` (tests find it by
+    that), that calls ``slot``."""
+    action = QAction(text, window)
+    action.setObjectName(name)
+    if shortcut is not None:
+        action.setShortcut(shortcut)
+    if tip:
+        action.setToolTip(tip)
+    action.triggered.connect(slot)
+    menu.addAction(action)
+    return action
 
 
 def build_menus(window: MainWindow) -> None:
@@ -18,38 +42,42 @@ def build_menus(window: MainWindow) -> None:
     ``window.plugin_actions``."""
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
-    quit_action = QAction("&Quit", window)
-    quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-    quit_action.triggered.connect(window.close)
-    file_menu.addAction(quit_action)
+    add_action(
+        window,
+        file_menu,
+        "&Quit",
+        "quitAction",
+        window.close,
+        QKeySequence(QKeySequence.StandardKey.Quit),
+    )
 
     window.store_menu = bar.addMenu("&Store")
     window.store_menu.setObjectName("storeMenu")
-    products_action = QAction("&Products and stock…", window)
-    products_action.setObjectName("productsAction")
-    products_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
-    products_action.setToolTip("Add and edit products, restock them (Ctrl+Shift+P)")
-    products_action.triggered.connect(window.open_products)
-    window.store_menu.addAction(products_action)
+    add_action(
+        window,
+        window.store_menu,
+        "&Products and stock…",
+        "productsAction",
+        window.open_products,
+        QKeySequence("Ctrl+Shift+P"),
+        "Add and edit products, restock them (Ctrl+Shift+P)",
+    )
 
     window.till_menu = bar.addMenu("&Till")  # the cashier's shortcuts, listed
     window.till_menu.setObjectName("tillMenu")
     window.till_menu.addActions(window.till.actions_for_menu)
 
-    window.demo_menu = bar.addMenu("&Demo")
-    window.demo_menu.setObjectName("demoMenu")
-    demo_action = QAction("Register demo customers", window)
-    demo_action.setObjectName("demoCustomersAction")
-    demo_action.triggered.connect(window.till.register_demo_customers)
-    window.demo_menu.addAction(demo_action)
-    simulate_action = QAction("Simulate rush hour…", window)
-    simulate_action.setObjectName("simulateAction")
-    simulate_action.triggered.connect(window.ask_simulation)
-    window.demo_menu.addAction(simulate_action)
-    reset_action = QAction("Reset demo data…", window)
-    reset_action.setObjectName("resetDemoAction")
-    reset_action.triggered.connect(window.reset_demo_data)
-    window.demo_menu.addAction(reset_action)
+    window.demo_menu = demo = bar.addMenu("&Demo")
+    demo.setObjectName("demoMenu")
+    add_action(
+        window,
+        demo,
+        "Register demo customers",
+        "demoCustomersAction",
+        window.till.register_demo_customers,
+    )
+    add_action(window, demo, "Simulate rush hour…", "simulateAction", window.ask_simulation)
+    add_action(window, demo, "Reset demo data…", "resetDemoAction", window.reset_demo_data)
 
     window.plugins_menu = bar.addMenu("&Plugins")
     window.plugins_menu.setObjectName("pluginsMenu")
@@ -61,22 +89,25 @@ def build_menus(window: MainWindow) -> None:
         window.plugins_menu.addAction(action)
         window.plugin_actions[record.name] = action
     window.plugins_menu.addSeparator()
-    manage = QAction("Manage plugins…", window)
-    manage.setObjectName("managePluginsAction")
-    manage.triggered.connect(window.open_plugins_dialog)
-    window.plugins_menu.addAction(manage)
+    add_action(
+        window,
+        window.plugins_menu,
+        "Manage plugins…",
+        "managePluginsAction",
+        window.open_plugins_dialog,
+    )
 
     window.view_menu = bar.addMenu("&View")
     window.view_menu.setObjectName("viewMenu")
 
     window.help_menu = bar.addMenu("&Help")
     window.help_menu.setObjectName("helpMenu")
-    lessons = QAction("&Lessons: signals by doing", window)
-    lessons.setObjectName("lessonsAction")
-    lessons.setShortcut(QKeySequence(Qt.Key.Key_F1))
-    lessons.triggered.connect(window.open_lessons)
-    window.help_menu.addAction(lessons)
-    about = QAction("&About storeapp", window)
-    about.setObjectName("aboutAction")
-    about.triggered.connect(window.show_about)
-    window.help_menu.addAction(about)
+    add_action(
+        window,
+        window.help_menu,
+        "&Lessons: signals by doing",
+        "lessonsAction",
+        window.open_lessons,
+        QKeySequence(Qt.Key.Key_F1),
+    )
+    add_action(window, window.help_menu, "&About storeapp", "aboutAction", window.show_about)
