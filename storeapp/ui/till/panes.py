@@ -35,6 +35,7 @@ from storeapp.ui.models import (
     SORT_ROLE,
     CartTableModel,
     CustomerListModel,
+    OrderRow,
     OrderTableModel,
     ProductTableModel,
     money,
@@ -341,7 +342,7 @@ class OrdersPane(QGroupBox):
         else:
             self.setTitle(f"Orders of {username} (newest first)")
 
-    def selected_order(self) -> Any:
+    def selected_order(self) -> OrderRow | None:
         """The order the cashier selected (a current row alone, as Tab into
         the table leaves, is not a choice)."""
         rows = self.table.selectionModel().selectedRows()

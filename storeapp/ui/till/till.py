@@ -27,7 +27,7 @@ from storeapp.domain.signals import (
 )
 from storeapp.ui.bridge import GuiBridge
 from storeapp.ui.confirm import confirm
-from storeapp.ui.models import money
+from storeapp.ui.models import OrderRow, money
 from storeapp.ui.till.cashier import CashierActions, cashier_action
 from storeapp.ui.till.panes import CartPane, CataloguePane, CustomerPane, OrdersPane
 
@@ -248,22 +248,24 @@ class Till(CashierActions, QWidget):
             self.show_error(blocked)
             return
         order = self.orders.selected_order()
+        if order is None:  # cancel_blocked() said there is one
+            return
         if not self.confirm_cancel(order):
             self.show_info(f"Order #{order.id} was not cancelled.")
             return
-        order = self.store.cancel_order(order.id)
+        cancelled = self.store.cancel_order(order.id)
         self.reload_orders()
         self.reload_products()
-        self.show_info(f"Order #{order.id} cancelled; its items are back in stock.")
+        self.show_info(f"Order #{cancelled.id} cancelled; its items are back in stock.")
 
-    def confirm_cancel(self, order: Any) -> bool:
+    def confirm_cancel(self, order: OrderRow) -> bool:
         """Ask before cancelling ``order``; keeping it is the default (Enter, Esc)."""
-        items = sum(item.quantity for item in order.items)
+        items = order.quantity
         return confirm(
             self,
             "confirmCancelOrder",
             "Cancel order",
-            f"Cancel order #{order.id} for {order.customer.user.username}: "
+            f"Cancel order #{order.id} for {order.username}: "
             f"{items} item{'s' if items != 1 else ''}, {money(order.total)}?",
             "Its items go back in stock. This cannot be undone.",
             "&Cancel the order",

@@ -4,11 +4,13 @@ it shows."""
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QPushButton, QTableView
 
+from storeapp.domain.models import Order, OrderItem
 from tests.ui.conftest import PASSWORD, add_to_cart, click, find, register, row_counts
 from tests.ui.dialogs import answering
 
@@ -94,3 +96,24 @@ def test_turning_the_filter_off_selects_nothing_and_the_title_says_whose_orders(
     assert orders_table(window).selectionModel().selectedRows() == []
     assert not cancel_button(window).isEnabled()
     assert "Orders of grace" in orders_title(window)
+
+
+def test_the_table_keeps_what_it_shows_of_each_order_not_the_orm_objects(
+    qtbot: Any, window: Any
+) -> None:
+    # An ORM order held by a row keeps its items, products, customer and user
+    # alive with SQLAlchemy's state: ~70 objects that every full garbage
+    # collection walks while it holds the GIL. The row keeps plain values.
+    def orm_objects() -> set[int]:
+        gc.collect()
+        return {id(o) for o in gc.get_objects() if isinstance(o, (Order, OrderItem))}
+
+    earlier = orm_objects()  # left by earlier tests' windows, if any
+    find(window, QCheckBox, "showAllOrders").setChecked(True)
+    place(qtbot, window, "ada")
+    place(qtbot, window, "bob", "MUG-STD")
+    qtbot.waitUntil(lambda: window.order_model.rowCount() == 2)
+    # Once the orders' events are applied too (they carry the ORM orders):
+    qtbot.waitUntil(lambda: orm_objects() - earlier == set())
+    assert window.order_model.index(0, 1).data() == "bob"
+    assert window.order_model.index(0, 0).data(Qt.ItemDataRole.ToolTipRole).startswith("1 × ")
