@@ -24,6 +24,7 @@ from enum import StrEnum
 from typing import Any
 
 from storeapp.domain.dispatch import ReceiverStatus, SendRecord
+from storeapp.domain.dispatch.records import Packed
 from storeapp.listeners.api import coerce_setting
 
 __all__ = [
@@ -51,6 +52,9 @@ MAX_SENDS_SETTING = "inspector/max_sends"
 DEFAULT_VIEW_ROWS = 2_000
 VIEW_ROWS_SETTING = "inspector/view_rows"
 MAX_SENDS_LIMIT = 1_000_000
+#: The newest sends stay SendRecord objects in the ring (the timeline shows
+#: them, and catches up with them, as they are); older ones are packed.
+LIVE_SENDS = DEFAULT_VIEW_ROWS
 
 
 # -- the ring buffer -----------------------------------------------------------------
@@ -90,10 +94,17 @@ class SendBuffer:
     arrivals. Memory is bounded: the ring and the pending list each hold at
     most ``maxlen`` records, and the set of changed seqs is replaced by an
     "everything changed" flag once it reaches ``maxlen``.
+
+    The ring keeps the newest ``live`` records as they are and the older
+    ones packed (:meth:`SendRecord.pack`: plain tuples the garbage collector
+    does not track); reading one unpacks it into a new record. A full ring
+    of 10,000 records was ~45,000 tracked objects with their calls, which
+    every full collection walked while holding the GIL, stalling the window.
     """
 
-    def __init__(self, maxlen: int = DEFAULT_MAX_SENDS) -> None:
+    def __init__(self, maxlen: int = DEFAULT_MAX_SENDS, live: int = LIVE_SENDS) -> None:
         self._maxlen = _check_maxlen(maxlen)
+        self._live = max(1, live)
         self._lock = threading.Lock()
         # Pending side (any thread, under the lock).
         self._pending: deque[tuple[int, SendRecord]] = deque(maxlen=self._maxlen)
@@ -101,9 +112,12 @@ class SendBuffer:
         self._touched_all = False
         self._next_arrival = 0
         # Ring side (the owner's thread only).
-        self._ring: deque[tuple[int, SendRecord]] = deque()
+        # Arrivals in the ring are consecutive: the item at index i arrived
+        # as first + i.
+        self._ring: deque[SendRecord | Packed] = deque()
         self._where: dict[int, int] = {}  # seq -> arrival, for records in the ring
         self._end = 0  # arrival after the newest record the ring has taken
+        self._packed_to = 0  # arrivals before this one have been offered to pack()
         #: Records dropped for lack of room since creation (not by clear()).
         self.evicted = 0
 
@@ -168,17 +182,30 @@ class SendBuffer:
                 if len(ring) >= self._maxlen:
                     self._pop_oldest()
                     evicted += 1
-                ring.append((arrival, record))
+                ring.append(record)
                 where[record.seq] = arrival
-            self._end = pending[-1][0] + 1
+                self._end = arrival + 1  # first stays end - len(ring)
             self.evicted += evicted
+            self._pack_old()
         updated = frozenset(seq for seq in touched if seq in self._where)
         return Drained(list(pending), evicted, updated, touched_all)
 
     def _pop_oldest(self) -> None:
-        arrival, record = self._ring.popleft()
-        if self._where.get(record.seq) == arrival:
-            del self._where[record.seq]
+        arrival = self.first
+        seq = SendRecord.seq_of(self._ring.popleft())
+        if self._where.get(seq) == arrival:
+            del self._where[seq]
+
+    def _pack_old(self) -> None:
+        """Pack the records that are no longer among the newest ``live``."""
+        ring, first = self._ring, self.first
+        start = max(self._packed_to, first)
+        stop = self._end - self._live
+        for index in range(start - first, stop - first):
+            item = ring[index]
+            if type(item) is SendRecord:
+                ring[index] = item.pack()
+        self._packed_to = max(start, stop)
 
     def clear(self) -> int:
         """Forget every record (pending ones too); returns how many there were."""
@@ -191,6 +218,7 @@ class SendBuffer:
         dropped = len(self._ring) + pending
         self._ring.clear()
         self._where.clear()
+        self._packed_to = self._end
         return dropped
 
     def resize(self, maxlen: int) -> int:
@@ -213,13 +241,14 @@ class SendBuffer:
         return iter(self.records())
 
     def records(self) -> list[SendRecord]:
-        """The records in the ring, oldest first (a copy)."""
-        return [record for _arrival, record in self._ring]
+        """The records in the ring, oldest first (a copy; older ones are new
+        records unpacked each time)."""
+        return [SendRecord.unpack(item) for item in self._ring]
 
     @property
     def first(self) -> int:
         """The arrival of the oldest record in the ring (``end`` if empty)."""
-        return self._ring[0][0] if self._ring else self._end
+        return self._end - len(self._ring)
 
     @property
     def end(self) -> int:
@@ -232,8 +261,12 @@ class SendBuffer:
 
     def entries(self, start: int = 0) -> list[tuple[int, SendRecord]]:
         """``(arrival, record)`` for every record in the ring with ``arrival >= start``."""
-        skip = max(0, start - self.first)
-        return list(itertools.islice(self._ring, skip, None))
+        first = self.first
+        skip = max(0, start - first)
+        return [
+            (arrival, SendRecord.unpack(item))
+            for arrival, item in enumerate(itertools.islice(self._ring, skip, None), first + skip)
+        ]
 
 
 def _check_maxlen(maxlen: Any) -> int:

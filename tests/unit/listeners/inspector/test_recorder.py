@@ -320,6 +320,103 @@ def test_evicted_records_are_garbage() -> None:
     assert alive == buffer.records()
 
 
+def fields(record: SendRecord) -> tuple[Any, ...]:
+    """Everything a record says, to compare a record with its unpacked copy."""
+    names = ("seq", "time", "signal", "sender", "kwargs", "robust", "thread", "muted")
+    more = ("origin", "via", "parent", "depth", "within")
+    calls = [
+        (c.receiver, c.module, c.status, c.on_commit, c.duration, c.result, c.error)
+        + (c.traceback, c.detail)
+        for c in record.calls
+    ]
+    return (*(getattr(record, n) for n in names + more), calls)
+
+
+def varied_records(count: int) -> list[SendRecord]:
+    """Records with every kind of field set: results, errors, skips, nesting."""
+    records = []
+    for i in range(count):
+        calls = [
+            ReceiverCall("m.ok", "m", ReceiverStatus.OK, duration=0.001 * i, result=f"{i}"),
+            ReceiverCall(
+                "m.boom",
+                "m",
+                ReceiverStatus.ERROR,
+                duration=0.5,
+                error="ValueError: no",
+                traceback="Traceback (most recent call last):\n...",
+            ),
+            ReceiverCall("m.only", "m", ReceiverStatus.SKIPPED_SENDER, detail="User"),
+        ][: i % 4]
+        record = make_record(f"signal_{i % 3}", *calls)
+        if i % 2:
+            record.parent, record.depth, record.within = record.seq - 1, 1, "m.ok"
+            record.origin, record.via = "Store.place_order (orders.py:80)", "send_robust"
+        records.append(record)
+    records[0]._kwargs = {"order": 7, "note": "two words"}  # formatted when packed
+    return records
+
+
+def count_records() -> int:
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if type(o) is SendRecord)
+
+
+def test_older_records_are_packed_out_of_the_collectors_sight_and_read_back_whole() -> None:
+    before = count_records()
+    buffer = SendBuffer(100, live=10)
+    records = varied_records(60)
+    expected = [fields(r) for r in records]
+    for record in records:
+        buffer.push(record)
+    del records, record
+    buffer.drain()
+    # The 50 older records are plain tuples now: no SendRecord, no calls list,
+    # no ReceiverCall for the collector to walk. The 10 newest are as they were.
+    assert count_records() - before == 10
+    assert [fields(r) for _a, r in buffer.entries(buffer.first)] == expected
+    assert [fields(r) for r in buffer.records()] == expected
+    assert [a for a, _r in buffer.entries(55)] == list(range(55, 60))
+    assert buffer.position(expected[3][0]) == 3
+    packed = buffer.records()[0].pack()
+    gc.collect()
+    assert type(packed) is tuple and not gc.is_tracked(packed)
+
+
+def test_a_record_waiting_for_the_commit_stays_itself_and_changes_in_place() -> None:
+    buffer = SendBuffer(100, live=2)
+    call = ReceiverCall("m.later", "m", ReceiverStatus.DEFERRED, on_commit=True)
+    waiting = make_record("order_created", call)
+    buffer.push(waiting)
+    fill(buffer, 20)
+    buffer.drain()
+    call.status, call.result = ReceiverStatus.RAN_AFTER_COMMIT, "None"
+    buffer.touch(waiting.seq)
+    assert buffer.drain().updated == {waiting.seq}
+    shown = buffer.entries(buffer.first)[0][1]
+    assert shown is waiting
+    assert (shown.calls[0].status, shown.calls[0].result) == (
+        ReceiverStatus.RAN_AFTER_COMMIT,
+        "None",
+    )
+
+
+def test_evictions_clear_and_resize_work_on_packed_records() -> None:
+    buffer = SendBuffer(30, live=5)
+    records = fill(buffer, 80)
+    buffer.drain()
+    assert (buffer.first, buffer.end, len(buffer)) == (50, 80, 30)
+    assert [r.seq for r in buffer.records()] == [r.seq for r in records[50:]]
+    assert buffer.position(records[49].seq) is None and len(buffer._where) == 30
+    assert buffer.resize(10) == 20
+    assert [r.seq for r in buffer.records()] == [r.seq for r in records[70:]]
+    assert buffer.clear() == 10
+    more = fill(buffer, 3)
+    buffer.drain()
+    assert [a for a, _r in buffer.entries(0)] == [80, 81, 82]
+    assert buffer.records() == more
+
+
 # -- what the redesign made explicit ---------------------------------------------
 
 
