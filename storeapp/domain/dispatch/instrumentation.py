@@ -287,17 +287,20 @@ class AfterCommit:
         self.record = record
         self.call = call
 
+    # The status is written last: a reader on another thread that sees it
+    # no longer DEFERRED sees the call's final fields (SendRecord.pack).
+
     def ran(self, response: Any, duration: float) -> None:
-        self.call.status = ReceiverStatus.RAN_AFTER_COMMIT
         self.call.result = safe_repr(response)
         self.call.duration = duration
+        self.call.status = ReceiverStatus.RAN_AFTER_COMMIT
         self._report()
 
     def failed(self, err: BaseException, duration: float) -> None:
-        self.call.status = ReceiverStatus.FAILED_AFTER_COMMIT
         self.call.error = describe_exc(err)
         self.call.traceback = "".join(traceback.format_exception(err))
         self.call.duration = duration
+        self.call.status = ReceiverStatus.FAILED_AFTER_COMMIT
         self._report()
 
     def dropped(self) -> None:

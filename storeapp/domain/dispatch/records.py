@@ -185,11 +185,11 @@ class SendRecord:
 
         A record is a dozen tracked objects with its calls, and a full
         collection walks every one of them while it holds the GIL: 10,000
-        recorded sends made each take ~2x longer. A record with a call
-        deferred to the commit (or a durable delivery) is returned as it is:
-        that call may still change in place."""
+        recorded sends made each take ~2x longer. A record with a call still
+        waiting for the commit is returned as it is: that call will change in
+        place (its status is written last, so any other status is final)."""
         calls = self.calls
-        if any(c.on_commit for c in calls):
+        if any(c.status is ReceiverStatus.DEFERRED for c in calls):
             return self
         return (
             self.seq,
@@ -204,6 +204,7 @@ class SendRecord:
                     c.receiver,
                     c.module,
                     c.status.value,
+                    c.on_commit,
                     c.duration,
                     c.result,
                     c.error,
@@ -235,8 +236,8 @@ class SendRecord:
             robust,
             thread,
             [
-                ReceiverCall(r, m, _BY_VALUE[s], False, d, res, err, tb, detail)
-                for r, m, s, d, res, err, tb, detail in calls
+                ReceiverCall(r, m, _BY_VALUE[s], commit, d, res, err, tb, detail)
+                for r, m, s, commit, d, res, err, tb, detail in calls
             ],
             *rest,
         )

@@ -188,6 +188,7 @@ class SendBuffer:
             self.evicted += evicted
             self._pack_old()
         updated = frozenset(seq for seq in touched if seq in self._where)
+        self._pack_settled(updated)
         return Drained(list(pending), evicted, updated, touched_all)
 
     def _pop_oldest(self) -> None:
@@ -206,6 +207,17 @@ class SendBuffer:
             if type(item) is SendRecord:
                 ring[index] = item.pack()
         self._packed_to = max(start, stop)
+
+    def _pack_settled(self, seqs: frozenset[int]) -> None:
+        """Pack the older records among ``seqs`` that _pack_old kept as they
+        were (a call of theirs was waiting for the commit)."""
+        ring, first = self._ring, self.first
+        for seq in seqs:
+            arrival = self._where[seq]
+            if arrival < self._packed_to:
+                item = ring[arrival - first]
+                if type(item) is SendRecord:
+                    ring[arrival - first] = item.pack()
 
     def clear(self) -> int:
         """Forget every record (pending ones too); returns how many there were."""

@@ -383,22 +383,21 @@ def test_older_records_are_packed_out_of_the_collectors_sight_and_read_back_whol
     assert type(packed) is tuple and not gc.is_tracked(packed)
 
 
-def test_a_record_waiting_for_the_commit_stays_itself_and_changes_in_place() -> None:
+def test_a_record_waiting_for_the_commit_stays_itself_until_it_settles() -> None:
     buffer = SendBuffer(100, live=2)
     call = ReceiverCall("m.later", "m", ReceiverStatus.DEFERRED, on_commit=True)
     waiting = make_record("order_created", call)
     buffer.push(waiting)
     fill(buffer, 20)
     buffer.drain()
-    call.status, call.result = ReceiverStatus.RAN_AFTER_COMMIT, "None"
+    assert buffer.entries(buffer.first)[0][1] is waiting  # kept as it is while it waits
+    call.result, call.status = "None", ReceiverStatus.RAN_AFTER_COMMIT
     buffer.touch(waiting.seq)
     assert buffer.drain().updated == {waiting.seq}
     shown = buffer.entries(buffer.first)[0][1]
-    assert shown is waiting
-    assert (shown.calls[0].status, shown.calls[0].result) == (
-        ReceiverStatus.RAN_AFTER_COMMIT,
-        "None",
-    )
+    assert shown is not waiting  # settled: packed like the others
+    assert fields(shown) == fields(waiting)
+    assert shown.calls[0].status is ReceiverStatus.RAN_AFTER_COMMIT
 
 
 def test_evictions_clear_and_resize_work_on_packed_records() -> None:
