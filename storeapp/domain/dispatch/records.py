@@ -184,8 +184,9 @@ class SendRecord:
         collector stops tracking; :meth:`unpack` makes a record of it again.
 
         A record is a dozen tracked objects with its calls, and a full
-        collection walks every one of them while it holds the GIL: 10,000
-        recorded sends made each take ~2x longer. A record with a call still
+        collection walks every one of them while it holds the GIL: after a
+        1,000-order rush one took 15.5 ms with the inspector's 10,000 records
+        as objects and 11.7 ms with all but the newest packed. A record with a call still
         waiting for the commit is returned as it is: that call will change in
         place (its status is written last, so any other status is final)."""
         calls = self.calls
