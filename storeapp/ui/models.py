@@ -179,8 +179,6 @@ class OrderRow:
     @classmethod
     def of(cls, order: Any) -> OrderRow:
         """The row of an ORM ``Order`` (with its items, products and customer loaded)."""
-        if isinstance(order, OrderRow):
-            return order
         return cls(
             order.id,
             order.customer.user.username,
@@ -197,7 +195,7 @@ class OrderRow:
 
 
 class OrderTableModel(RowsModel[OrderRow]):
-    """The orders table. It takes ORM orders (or rows) and keeps :class:`OrderRow` s."""
+    """The orders table. It takes ORM orders and keeps :class:`OrderRow` s."""
 
     columns = (
         Column("Order", lambda o: f"#{o.id}", False, lambda o: o.id),

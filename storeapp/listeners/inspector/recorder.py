@@ -199,25 +199,26 @@ class SendBuffer:
 
     def _pack_old(self) -> None:
         """Pack the records that are no longer among the newest ``live``."""
-        ring, first = self._ring, self.first
+        first = self.first
         start = max(self._packed_to, first)
         stop = self._end - self._live
         for index in range(start - first, stop - first):
-            item = ring[index]
-            if type(item) is SendRecord:
-                ring[index] = item.pack()
+            self._pack_at(index)
         self._packed_to = max(start, stop)
 
     def _pack_settled(self, seqs: frozenset[int]) -> None:
         """Pack the older records among ``seqs`` that _pack_old kept as they
         were (a call of theirs was waiting for the commit)."""
-        ring, first = self._ring, self.first
+        first = self.first
         for seq in seqs:
             arrival = self._where[seq]
             if arrival < self._packed_to:
-                item = ring[arrival - first]
-                if type(item) is SendRecord:
-                    ring[arrival - first] = item.pack()
+                self._pack_at(arrival - first)
+
+    def _pack_at(self, index: int) -> None:
+        item = self._ring[index]
+        if type(item) is SendRecord:
+            self._ring[index] = item.pack()
 
     def clear(self) -> int:
         """Forget every record (pending ones too); returns how many there were."""
