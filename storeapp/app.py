@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import gc
+import linecache
 import logging
 import os
 import sys
@@ -315,6 +316,15 @@ def settle_after_startup() -> None:
     Reference counting still frees frozen objects that are dropped, unless
     they sit in a reference cycle: such a cycle is never collected (a panel
     torn down when its plugin is switched off may leave a little behind).
+
+    It first drops the source lines Python's ``linecache`` holds. PySide6's
+    import hook reads the whole source of every module imported after it
+    (``inspect.getsource``, to look for ``__feature__``), and linecache kept
+    them: 268,000 lines, ~22 MB, for nothing. A traceback or the inspector's
+    code view reads a file again when it needs it. The freed memory is
+    reused by what the app allocates later (peak RSS after 2,500 orders:
+    151 -> 145 MB).
     """
+    linecache.clearcache()
     gc.collect()
     gc.freeze()

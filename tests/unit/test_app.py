@@ -32,6 +32,21 @@ def test_settle_after_startup_exempts_startup_objects_from_the_collector() -> No
         gc.unfreeze()
 
 
+def test_settle_after_startup_drops_the_source_lines_read_at_import() -> None:
+    import gc
+    import linecache
+
+    from storeapp.app import settle_after_startup
+
+    linecache.getlines(__file__)  # as PySide6's import hook reads each module
+    assert __file__ in linecache.cache
+    try:
+        settle_after_startup()
+        assert __file__ not in linecache.cache
+    finally:
+        gc.unfreeze()
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
