@@ -570,3 +570,17 @@ def test_read_between_writes_on_a_memory_database_reads_at_once():
         assert memory.read_between_writes(dispatch.in_transaction) is False
     finally:
         memory.close()
+
+
+def test_each_sqlite_connection_keeps_a_small_page_cache(tmp_path):
+    """A till holds several connections; SQLite's default 2 MB cache each
+    added up as the file grew (see SQLITE_CACHE_KIB)."""
+    from storeapp.domain.store.database import SQLITE_CACHE_KIB
+
+    store = Store.open(f"sqlite:///{tmp_path / 'cache.sqlite3'}")
+    try:
+        with store.engine.connect() as conn:
+            (size,) = conn.exec_driver_sql("PRAGMA cache_size").one()
+    finally:
+        store.close()
+    assert size == -SQLITE_CACHE_KIB
