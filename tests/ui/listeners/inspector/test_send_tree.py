@@ -21,6 +21,7 @@ from tests.ui.listeners.inspector.helpers import (
     customer,
     inspector,
     marker,
+    markers,
     place_order,
     send_marker_and_wait,
     sends,
@@ -170,3 +171,25 @@ def test_the_view_follows_the_newest_sends_unless_scrolled_away(qtbot: Any, wind
     bar.triggerAction(QAbstractSlider.SliderAction.SliderToMaximum)  # following again
     send_marker_and_wait(qtbot, window, 621)
     qtbot.waitUntil(lambda: newest_is_visible(view, model))
+
+
+def test_a_catch_up_scrolls_to_the_newest_send_once_however_many_batches_it_adds(
+    qtbot: Any, window: Any
+) -> None:
+    view = big_dock(qtbot, window)
+    plugin = inspector(window)
+    plugin.set_view_rows(100)  # full: each batch removes the oldest rows too
+    send_marker_and_wait(qtbot, window, 1)
+    scrolls: list[int] = []
+    view.scrollToBottom = lambda: scrolls.append(1)  # type: ignore[method-assign]
+    plugin.set_paused(True)
+    for n in range(300):
+        marker.send_robust("test", n=n)
+    plugin.flush()  # recorded, not shown
+    plugin.catch_up.paused = False
+    batches = plugin.view_updates
+    plugin.catch_up.sync(budget=5.0)  # one catch-up, in batches of VIEW_BATCH
+    assert plugin.view_updates == batches + 1 and "n=299" in markers(timeline(window))
+    qtbot.waitUntil(lambda: bool(scrolls))
+    qtbot.wait(20)  # anything else queued has run
+    assert scrolls == [1]
