@@ -70,7 +70,8 @@ def clean_price(value: Any) -> Decimal:
                 raise InvalidOperation
             value = repr(value)
         price = Decimal(value.strip() if isinstance(value, str) else value)
-    except (InvalidOperation, TypeError, ValueError):
+    # OverflowError: a sequence like [2**63, 0, 0] read as Decimal's tuple form
+    except (InvalidOperation, TypeError, ValueError, OverflowError):
         raise ValidationError("Price must be a number, e.g. 4.99.", "unit_price") from None
     if not price.is_finite():
         raise ValidationError("Price must be a number, e.g. 4.99.", "unit_price")
