@@ -1,9 +1,11 @@
 """Child of bench.startup: storeapp's own start, as main.py does it.
 
-``python startup_storeapp.py DATA_DIR`` imports like ``storeapp.__main__``
-(sqlalchemy first) and starts the window with ``storeapp.app.start`` (what
-``make run`` shows: the frame painted first, then filled) on the SQLite file
-in DATA_DIR with the default plugin set. It prints:
+``python startup_storeapp.py DATA_DIR [--required-only]`` imports like
+``storeapp.__main__`` (sqlalchemy first) and starts the window with
+``storeapp.app.start`` (what ``make run`` shows: the frame painted first,
+then filled) on the SQLite file in DATA_DIR with the default plugin set, or
+with ``--required-only`` the required plugins alone (what the till costs
+without its optional panels). It prints:
 
 * ``painted`` on the first paint of a window (the frame);
 * ``built`` when start() returned (database open, plugins loaded, panels made);
@@ -49,7 +51,7 @@ app.installEventFilter(watcher)
 
 from storeapp.app import start  # noqa: E402  (after the watcher: start() paints)
 
-window = start(None)
+window = start(None, plugins=[] if "--required-only" in sys.argv else None)
 window.installEventFilter(watcher)
 state["built"] = True
 print("built", flush=True)
