@@ -23,79 +23,16 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QThread
 from PySide6.QtCore import Signal as QtSignal  # ours is dispatch.Signal
-from PySide6.QtGui import QBrush
 
-from storeapp.domain.dispatch import ReceiverCall, ReceiverStatus, SendRecord
-from storeapp.listeners.api import RIGHT, CellModel, palette
-from storeapp.listeners.inspector.recorder import (
-    DEFAULT_VIEW_ROWS,
-    Outcome,
-    SendBuffer,
-    format_ms,
-    format_time,
-    summarise,
-    total_duration,
-)
+from storeapp.domain.dispatch import ReceiverCall, SendRecord
+from storeapp.listeners.api import CellModel
+from storeapp.listeners.inspector import cells
+from storeapp.listeners.inspector.cells import Cells, call_cells, send_cells
+from storeapp.listeners.inspector.recorder import DEFAULT_VIEW_ROWS, SendBuffer
 
-__all__ = [
-    "OUTCOME_COLOURS",
-    "PLUGIN_ROLE",
-    "SEQ_ROLE",
-    "STATUS_ROLE",
-    "TRACEBACK_ROLE",
-    "TimelineModel",
-    "status_colours",
-]
+__all__ = ["TimelineModel"]
 
 Index = QModelIndex | QPersistentModelIndex
-
-#: The status of a child row (a receiver call), or the outcome of a send.
-STATUS_ROLE = Qt.ItemDataRole.UserRole + 1
-#: The plugin label of a child row ("" for a send).
-PLUGIN_ROLE = Qt.ItemDataRole.UserRole + 2
-#: The send's seq (both levels).
-SEQ_ROLE = Qt.ItemDataRole.UserRole + 3
-#: The traceback of a failed receiver (None otherwise).
-TRACEBACK_ROLE = Qt.ItemDataRole.UserRole + 4
-
-Colours = tuple[QBrush | None, QBrush | None]  # (background, foreground)
-
-#: A send's colours by its outcome: failures red, rollbacks amber, deferred
-#: receivers blue, sends nobody heard grey.
-OUTCOME_COLOURS: dict[Outcome, Colours] = {
-    Outcome.FAILED: (palette.ERROR_BG, palette.ERROR_FG),
-    Outcome.DROPPED: (palette.WARN_BG, palette.WARN_FG),
-    Outcome.DEFERRED: (None, palette.INFO_FG),
-    Outcome.OK: (None, None),
-    Outcome.SKIPPED: (None, palette.MUTED_FG),
-    Outcome.NO_RECEIVERS: (None, palette.MUTED_FG),
-    Outcome.MUTED: (None, palette.MUTED_FG),
-}
-
-
-def status_colours(status: ReceiverStatus) -> Colours:
-    """A receiver call's colours, as a send's (failed, dropped, deferred, skipped)."""
-    if status.failed:
-        return OUTCOME_COLOURS[Outcome.FAILED]
-    if status is ReceiverStatus.DROPPED:
-        return OUTCOME_COLOURS[Outcome.DROPPED]
-    if status.skipped:
-        return OUTCOME_COLOURS[Outcome.SKIPPED]
-    if status is ReceiverStatus.DEFERRED:
-        return OUTCOME_COLOURS[Outcome.DEFERRED]
-    return None, None
-
-
-def _colour_roles(colours: Colours, rewrite: bool) -> dict[int, QBrush | None]:
-    """Background and foreground roles for ``colours``; those without a colour
-    are None (cleared) on a ``rewrite`` and left out otherwise."""
-    background, foreground = colours
-    roles: dict[int, QBrush | None] = {}
-    if background is not None or rewrite:
-        roles[Qt.ItemDataRole.BackgroundRole] = background
-    if foreground is not None or rewrite:
-        roles[Qt.ItemDataRole.ForegroundRole] = foreground
-    return roles
 
 
 class TimelineModel(CellModel):
@@ -121,18 +58,10 @@ class TimelineModel(CellModel):
     UNLOADED = -1
     PLACEHOLDER = "…"
 
-    COLUMNS = (
-        "Time",
-        "Signal / receiver",
-        "Sender / plugin",
-        "Duration (ms)",
-        "Outcome / status",
-        "Arguments / result",
-        "Sent from",
-    )
-    TIME, NAME, SOURCE, DURATION, STATUS, DETAILS, ORIGIN = range(7)
-    #: A nested send's name is indented by this much a level, then the arrow.
-    INDENT, ARROW = "   ", "↳ "
+    COLUMNS = cells.COLUMNS
+    TIME, NAME, SOURCE, DURATION = cells.TIME, cells.NAME, cells.SOURCE, cells.DURATION
+    STATUS, DETAILS, ORIGIN = cells.STATUS, cells.DETAILS, cells.ORIGIN
+    INDENT, ARROW = cells.INDENT, cells.ARROW
 
     #: Emitted after :meth:`rebuild` replaced every row (the shown details are stale).
     rebuilt = QtSignal()
@@ -164,13 +93,6 @@ class TimelineModel(CellModel):
     def records(self) -> list[SendRecord]:
         """The sends shown, oldest first."""
         return [record for _a, record, _n in self._rows]
-
-    @classmethod
-    def send_name(cls, record: SendRecord) -> str:
-        """A send's name as its row shows it: indented under its parent."""
-        if not record.depth:
-            return record.signal
-        return f"{cls.INDENT * (record.depth - 1)}{cls.ARROW}{record.signal}"
 
     def row_of(self, record: SendRecord) -> int:
         """The top-level row that shows ``record`` (-1 if none)."""
@@ -360,70 +282,11 @@ class TimelineModel(CellModel):
                 shown, [self._call_cells(record, call) for call in calls[shown:]], parent
             )
 
-    # Memory: a full timeline holds thousands of rows of six cells, so a
-    # cell holds what its column shows and no more. The first column carries the row's
-    # roles (status, seq, plugin, traceback); the name column the row's
-    # tooltip. The cells of a new row leave out the roles that would be None:
-    # a None only clears a role, which is work for nothing in a new cell.
+    def _send_cells(self, record: SendRecord, rewrite: bool = False) -> Cells:
+        return send_cells(record, rewrite)
 
-    def _send_cells(self, record: SendRecord, rewrite: bool = False) -> list[dict[int, Any]]:
-        kind, status = summarise(record)
-        colours = _colour_roles(OUTCOME_COLOURS[kind], rewrite)
-        kwargs = record.kwargs
-        texts = (
-            format_time(record.time),
-            self.send_name(record),
-            record.sender,
-            format_ms(total_duration(record)),
-            status,
-            kwargs,
-            record.call_site,
-        )
-        cells: list[dict[int, Any]] = [{**colours, Qt.ItemDataRole.DisplayRole: t} for t in texts]
-        cells[self.TIME].update({STATUS_ROLE: status, SEQ_ROLE: record.seq, PLUGIN_ROLE: ""})
-        inside = (
-            ""
-            if record.parent is None
-            else f"\nsent inside #{record.parent}"
-            + (f" by its receiver {record.within}" if record.within else " by the send loop")
-        )
-        cells[self.NAME][Qt.ItemDataRole.ToolTipRole] = (
-            f"#{record.seq} {record.signal} from {record.sender}, thread "
-            f"{record.thread}, {record.via or ('send_robust' if record.robust else 'send')}"
-            f"{inside}"
-        )
-        cells[self.DURATION][Qt.ItemDataRole.TextAlignmentRole] = RIGHT
-        cells[self.DETAILS][Qt.ItemDataRole.ToolTipRole] = kwargs
-        return cells
-
-    def _call_cells(
-        self, record: SendRecord, call: ReceiverCall, rewrite: bool = False
-    ) -> list[dict[int, Any]]:
-        plugin = self._plugin_of(call.module)
-        colours = _colour_roles(status_colours(call.status), rewrite)
-        texts = (
-            "",
-            call.receiver,
-            plugin,
-            format_ms(call.duration),
-            call.label,
-            call.error if call.error is not None else (call.result or ""),
-        )  # no "Sent from" cell: a receiver row leaves it empty
-        cells: list[dict[int, Any]] = [{**colours, Qt.ItemDataRole.DisplayRole: t} for t in texts]
-        cells[self.TIME].update(
-            {STATUS_ROLE: call.label, PLUGIN_ROLE: plugin, SEQ_ROLE: record.seq}
-        )
-        if call.traceback is not None or rewrite:
-            cells[self.TIME][TRACEBACK_ROLE] = call.traceback
-        if call.traceback:
-            tip = f"{call.error}\n(click to see the traceback)"
-        else:
-            tip = f"{call.receiver} ({'on commit' if call.on_commit else 'immediate'})"
-        cells[self.NAME][Qt.ItemDataRole.ToolTipRole] = tip
-        if call.traceback or rewrite:
-            cells[self.STATUS][Qt.ItemDataRole.ToolTipRole] = tip if call.traceback else None
-        cells[self.DURATION][Qt.ItemDataRole.TextAlignmentRole] = RIGHT
-        return cells
+    def _call_cells(self, record: SendRecord, call: ReceiverCall, rewrite: bool = False) -> Cells:
+        return call_cells(record, call, self._plugin_of(call.module), rewrite)
 
     def _row_of_arrival(self, arrival: int) -> int:
         i = bisect_left(self._arrivals, arrival)

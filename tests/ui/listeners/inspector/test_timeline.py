@@ -15,16 +15,16 @@ from storeapp.domain.dispatch import ReceiverCall, ReceiverStatus, SendRecord
 from storeapp.domain.models import Product
 from storeapp.domain.signals import order_created, post_save
 from storeapp.listeners.api import RIGHT, CellModel
-from storeapp.listeners.inspector.recorder import Outcome, SendBuffer, format_time, summarise
-from storeapp.listeners.inspector.timeline import (
+from storeapp.listeners.inspector.cells import (
     OUTCOME_COLOURS,
     PLUGIN_ROLE,
     SEQ_ROLE,
     STATUS_ROLE,
     TRACEBACK_ROLE,
-    TimelineModel,
     status_colours,
 )
+from storeapp.listeners.inspector.recorder import Outcome, SendBuffer, format_time, summarise
+from storeapp.listeners.inspector.timeline import TimelineModel
 from tests.ui.conftest import add_to_cart, click, find
 from tests.ui.listeners.inspector.helpers import (
     MARKER,
