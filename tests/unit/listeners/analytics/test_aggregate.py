@@ -149,6 +149,30 @@ def test_cancel_subtracts_the_order_everywhere():
     assert 1 not in agg and 2 in agg
 
 
+def test_cancelling_every_order_leaves_nothing_whatever_the_time_zone_it_was_placed_in():
+    # A counted order is kept as cents and a minute since the epoch: taking it
+    # back out must find the same minute and hour buckets (in UTC), even for
+    # a time placed in a half-hour zone, and the same cents.
+    india = timezone(timedelta(hours=5, minutes=30))
+    placed = [
+        order(1, datetime(2024, 5, 6, 10, 5, 59, tzinfo=india), p1=3, p4=1),
+        order(2, datetime(2024, 5, 6, 23, 59, 30, tzinfo=UTC), p2=1),
+        order(3, datetime(2024, 5, 7, 0, 0, 0), p3=7, p1=1),  # naive: taken as UTC
+    ]
+    agg = SalesAggregate()
+    for o in placed:
+        agg.apply(o)
+    assert agg.totals().revenue == Decimal("55.10")
+    assert len(agg.buckets(HOUR)) == 3
+
+    for o in placed:
+        assert agg.remove(o.id) is True
+
+    assert agg.totals() == (0, Decimal("0.00"), Decimal("0.00"))
+    assert agg.buckets(MINUTE) == [] and agg.buckets(HOUR) == []
+    assert agg.top_products() == []
+
+
 def test_cancel_of_an_unknown_order_is_ignored_and_a_late_create_stays_out():
     agg = SalesAggregate()
     agg.apply(order(1, T0, p1=1))
