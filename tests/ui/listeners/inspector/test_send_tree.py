@@ -191,5 +191,7 @@ def test_a_catch_up_scrolls_to_the_newest_send_once_however_many_batches_it_adds
     plugin.catch_up.sync(budget=5.0)  # one catch-up, in batches of VIEW_BATCH
     assert plugin.view_updates == batches + 1 and "n=299" in markers(timeline(window))
     qtbot.waitUntil(lambda: bool(scrolls))
-    qtbot.wait(20)  # anything else queued has run
+    barrier: list[bool] = []  # a zero timer queued after every scroll the catch-up queued
+    QTimer.singleShot(0, view, lambda: barrier.append(True))
+    qtbot.waitUntil(lambda: bool(barrier))
     assert scrolls == [1]
