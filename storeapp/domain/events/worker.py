@@ -2,26 +2,22 @@
 
 One worker per process serves every receiver of
 :data:`~storeapp.domain.events.durable.registry`, off the GUI thread: it
-claims a receiver with a lease, calls it with each committed event after
-its cursor, in order, and records the outcome (done, retrying with backoff,
-dead) in the database. See :mod:`storeapp.domain.events.durable` for the
+claims a receiver with a lease (:mod:`.lease`), calls it with each committed
+event after its cursor, in order, and records the outcome (done, retrying
+with backoff, dead) in the database. See :mod:`storeapp.domain.events.durable` for the
 guarantees.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, select, update
 
 from storeapp.domain.dispatch import instrumentation
 from storeapp.domain.dispatch.names import describe_exc, qualname
@@ -35,6 +31,7 @@ from storeapp.domain.events.durable import (
     read_events,
     registry,
 )
+from storeapp.domain.events.lease import Leases, default_owner
 from storeapp.domain.events.log import EVENTS
 from storeapp.domain.events.tables import dead, progress
 from storeapp.domain.store.database import WRITE_OPTION
@@ -69,31 +66,6 @@ _STATUS = {
 }
 
 
-def default_owner() -> str:
-    """``host:pid:random``: unique per worker, and tells a dead local owner."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def owner_is_gone(owner: str | None) -> bool:
-    """True if ``owner`` was a process on this machine that no longer runs."""
-    if not owner:
-        return True
-    host, _, rest = owner.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return False  # another worker of this very process: its lease decides
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
 class DurableWorker:
     """Delivers the event log to the durable receivers, off the GUI thread.
 
@@ -121,9 +93,9 @@ class DurableWorker:
         self.engine = engine
         self.write_engine = engine.execution_options(**{WRITE_OPTION: True})
         self.receivers = receivers
-        self.owner = owner or default_owner()
+        #: This worker's claims on receivers (:mod:`.lease`).
+        self.leases = Leases(self.write_engine, owner or default_owner(), lease, clock)
         self.poll = poll
-        self.lease = lease
         self.batch = batch
         self.max_attempts = max_attempts
         self.backoff = backoff
@@ -135,8 +107,6 @@ class DurableWorker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        #: True once this worker has claimed a receiver (release_all has work).
-        self._claimed = False
 
     # -- the thread ---------------------------------------------------------------------
 
@@ -181,7 +151,7 @@ class DurableWorker:
                 break
             # Read first: a claim is a write transaction, which on SQLite
             # would take the lock from the tills every pass for nothing.
-            if self._has_work(durable) and self._claim(durable.name):
+            if self._has_work(durable) and self.leases.claim(durable.name):
                 ran |= self._retry_requested(durable)
                 ran |= self._deliver(durable)
         return ran
@@ -206,65 +176,9 @@ class DurableWorker:
                 return False
             return bool(read_events(conn, durable.signal, cursor, 1))
 
-    def _claim(self, name: str) -> bool:
-        """Take (or keep) the receiver's lease; False if another worker has it."""
-        now = self.clock()
-        try:
-            return self._claim_row(name, now)
-        except IntegrityError:  # another worker inserted the first row at the same time
-            return False
-
-    def _claim_row(self, name: str, now: float) -> bool:
-        with self.write_engine.begin() as conn:
-            # FOR UPDATE: on PostgreSQL two workers' claims of a row queue up
-            # here instead of both reading it free (SQLite's BEGIN IMMEDIATE
-            # has already serialised them; it renders no FOR UPDATE).
-            row = conn.execute(
-                select(progress).where(progress.c.receiver == name).with_for_update()
-            ).first()
-            if row is None:
-                conn.execute(
-                    progress.insert().values(
-                        receiver=name,
-                        cursor=0,
-                        attempts=0,
-                        owner=self.owner,
-                        lease_until=now + self.lease,
-                    )
-                )
-                self._claimed = True
-                return True
-            free = (
-                row.owner in (None, self.owner)
-                or (row.lease_until or 0) < now
-                or owner_is_gone(row.owner)
-            )
-            if not free:
-                return False
-            taken = conn.execute(
-                update(progress)
-                .where(
-                    progress.c.receiver == name,
-                    or_(progress.c.owner.is_(None), progress.c.owner == row.owner),
-                )
-                .values(owner=self.owner, lease_until=now + self.lease)
-            ).rowcount
-            self._claimed = self._claimed or bool(taken)
-            return bool(taken)
-
     def release_all(self) -> None:
         """Give up this worker's claims (a clean stop: others may go on at once)."""
-        if not self._claimed:
-            return  # it never claimed anything: no write on the way out
-        try:
-            with self.write_engine.begin() as conn:
-                conn.execute(
-                    update(progress)
-                    .where(progress.c.owner == self.owner)
-                    .values(owner=None, lease_until=None)
-                )
-        except Exception:
-            logger.exception("Could not release durable claims")
+        self.leases.release_all()
 
     def _deliver(self, durable: Durable) -> bool:
         with self.engine.connect() as conn:
@@ -315,20 +229,17 @@ class DurableWorker:
             return Attempt(durable, event, arguments, time.perf_counter() - start, exc)
         return Attempt(durable, event, arguments, time.perf_counter() - start)
 
-    def _mine(self, name: str) -> Any:
-        return and_(progress.c.receiver == name, progress.c.owner == self.owner)
-
     def _advance(self, name: str, event_id: int) -> None:
         with self.write_engine.begin() as conn:
             conn.execute(
                 update(progress)
-                .where(self._mine(name))
+                .where(self.leases.mine(name))
                 .values(
                     cursor=event_id,
                     attempts=0,
                     next_try=None,
                     last_error=None,
-                    lease_until=self.clock() + self.lease,
+                    lease_until=self.leases.until(),
                 )
             )
 
@@ -336,7 +247,7 @@ class DurableWorker:
         with self.write_engine.begin() as conn:
             conn.execute(
                 update(progress)
-                .where(self._mine(name))
+                .where(self.leases.mine(name))
                 .values(attempts=attempts, next_try=next_try, last_error=error)
             )
 
@@ -354,7 +265,7 @@ class DurableWorker:
             )
             conn.execute(
                 update(progress)
-                .where(self._mine(name))
+                .where(self.leases.mine(name))
                 .values(cursor=event_id, attempts=0, next_try=None, last_error=error)
             )
 

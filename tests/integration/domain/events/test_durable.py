@@ -176,7 +176,7 @@ def test_a_crashed_workers_claim_comes_back_when_its_lease_runs_out(store, recei
     append(store, "order_created", order_id=1)
     clock = Clock()
     crashed = worker(store, receivers, owner="far-away-host:1:x", clock=clock, lease=15)
-    assert crashed._claim("test.orders")  # it took the claim, then died
+    assert crashed.leases.claim("test.orders")  # it took the claim, then died
     later = append(store, "order_created", order_id=2)
     other = worker(store, receivers, owner="till-b", clock=clock, lease=15)
 
@@ -202,7 +202,7 @@ def test_a_claim_of_a_process_of_this_machine_that_is_gone_is_taken_at_once(stor
     got = Recorder()
     receivers.connect("order_created", got, "test.orders")
     append(store, "order_created", order_id=1)
-    assert worker(store, receivers, owner=owner)._claim("test.orders")
+    assert worker(store, receivers, owner=owner).leases.claim("test.orders")
 
     assert worker(store, receivers, owner="restarted").run_once()
     assert len(got.events) == 1
